@@ -1,0 +1,288 @@
+//! The staff permission catalogue (SPEC 2.2) and the built-in roles (SPEC 2.1), defined once for
+//! the browser (what to show) and the server (what to allow).
+
+use serde::{Deserialize, Serialize};
+
+/// One staff permission. Stored in `role_permissions.permission` by its [`Permission::key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Permission {
+    CustomersView,
+    CustomersCreate,
+    CustomersEdit,
+    CustomersDelete,
+    CustomerTypesView,
+    CustomerTypesManage,
+    CustomerUsersView,
+    CustomerUsersManage,
+    CompaniesView,
+    CompaniesManage,
+    UsersView,
+    UsersManage,
+    AuditView,
+    AccountSettingsManage,
+    BillingView,
+    BillingManage,
+}
+
+/// A module of the application: the unit the navigation shows or hides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Module {
+    Customers,
+    CustomerTypes,
+    CustomerUsers,
+    Companies,
+    Users,
+    AuditLog,
+    AccountSettings,
+    Billing,
+}
+
+impl Module {
+    pub const ALL: [Module; 8] = [
+        Module::Customers,
+        Module::CustomerTypes,
+        Module::CustomerUsers,
+        Module::Companies,
+        Module::Users,
+        Module::AuditLog,
+        Module::AccountSettings,
+        Module::Billing,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Module::Customers => "Customers",
+            Module::CustomerTypes => "Customer types",
+            Module::CustomerUsers => "Customer users",
+            Module::Companies => "Companies",
+            Module::Users => "Users",
+            Module::AuditLog => "Audit log",
+            Module::AccountSettings => "Account settings",
+            Module::Billing => "Billing",
+        }
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Module::Customers => &[CustomersView, CustomersCreate, CustomersEdit, CustomersDelete],
+            Module::CustomerTypes => &[CustomerTypesView, CustomerTypesManage],
+            Module::CustomerUsers => &[CustomerUsersView, CustomerUsersManage],
+            Module::Companies => &[CompaniesView, CompaniesManage],
+            Module::Users => &[UsersView, UsersManage],
+            Module::AuditLog => &[AuditView],
+            Module::AccountSettings => &[AccountSettingsManage],
+            Module::Billing => &[BillingView, BillingManage],
+        }
+    }
+
+    /// The permission that makes the module visible at all.
+    pub fn entry_permission(self) -> Permission {
+        self.permissions()[0]
+    }
+}
+
+impl Permission {
+    pub const ALL: [Permission; 16] = [
+        Permission::CustomersView,
+        Permission::CustomersCreate,
+        Permission::CustomersEdit,
+        Permission::CustomersDelete,
+        Permission::CustomerTypesView,
+        Permission::CustomerTypesManage,
+        Permission::CustomerUsersView,
+        Permission::CustomerUsersManage,
+        Permission::CompaniesView,
+        Permission::CompaniesManage,
+        Permission::UsersView,
+        Permission::UsersManage,
+        Permission::AuditView,
+        Permission::AccountSettingsManage,
+        Permission::BillingView,
+        Permission::BillingManage,
+    ];
+
+    pub fn key(self) -> &'static str {
+        use Permission::*;
+        match self {
+            CustomersView => "customers.view",
+            CustomersCreate => "customers.create",
+            CustomersEdit => "customers.edit",
+            CustomersDelete => "customers.delete",
+            CustomerTypesView => "customer_types.view",
+            CustomerTypesManage => "customer_types.manage",
+            CustomerUsersView => "customer_users.view",
+            CustomerUsersManage => "customer_users.manage",
+            CompaniesView => "companies.view",
+            CompaniesManage => "companies.manage",
+            UsersView => "users.view",
+            UsersManage => "users.manage",
+            AuditView => "audit.view",
+            AccountSettingsManage => "account_settings.manage",
+            BillingView => "billing.view",
+            BillingManage => "billing.manage",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+
+    /// The checkbox label, shown under its module's heading.
+    pub fn label(self) -> &'static str {
+        use Permission::*;
+        match self {
+            CustomersView | CustomerTypesView | CustomerUsersView | CompaniesView | UsersView
+            | AuditView | BillingView => "View",
+            CustomersCreate => "Create",
+            CustomersEdit => "Edit",
+            CustomersDelete => "Delete",
+            CustomerTypesManage | CustomerUsersManage | CompaniesManage | UsersManage
+            | AccountSettingsManage | BillingManage => "Manage",
+        }
+    }
+
+    pub fn module(self) -> Module {
+        Module::ALL
+            .into_iter()
+            .find(|m| m.permissions().contains(&self))
+            .expect("every permission belongs to a module")
+    }
+}
+
+/// The four roles every account starts with. A lower rank is more authority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BuiltinRole {
+    Administrator,
+    CommonManager,
+    OperationsEngineer,
+    Owner,
+}
+
+impl BuiltinRole {
+    pub const ALL: [BuiltinRole; 4] = [
+        BuiltinRole::Administrator,
+        BuiltinRole::CommonManager,
+        BuiltinRole::OperationsEngineer,
+        BuiltinRole::Owner,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            BuiltinRole::Administrator => "administrator",
+            BuiltinRole::CommonManager => "common_manager",
+            BuiltinRole::OperationsEngineer => "operations_engineer",
+            BuiltinRole::Owner => "owner",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BuiltinRole::Administrator => "Administrator",
+            BuiltinRole::CommonManager => "Common Manager",
+            BuiltinRole::OperationsEngineer => "Operations Engineer",
+            BuiltinRole::Owner => "Owner",
+        }
+    }
+
+    pub fn rank(self) -> i32 {
+        match self {
+            BuiltinRole::Administrator => 0,
+            BuiltinRole::CommonManager => 1,
+            BuiltinRole::OperationsEngineer => 2,
+            BuiltinRole::Owner => 3,
+        }
+    }
+
+    /// The permissions the role is created with (SPEC 2.2).
+    pub fn default_permissions(self) -> Vec<Permission> {
+        use Permission::*;
+        match self {
+            BuiltinRole::Administrator => Permission::ALL.to_vec(),
+            BuiltinRole::CommonManager => Permission::ALL
+                .into_iter()
+                .filter(|p| !matches!(p.module(), Module::AccountSettings | Module::Billing))
+                .collect(),
+            BuiltinRole::OperationsEngineer => vec![
+                CustomersView,
+                CustomersCreate,
+                CustomersEdit,
+                CustomersDelete,
+                CustomerUsersView,
+                CustomerUsersManage,
+                CustomerTypesView,
+                CompaniesView,
+                UsersView,
+                UsersManage,
+            ],
+            BuiltinRole::Owner => vec![CustomersView, CompaniesView],
+        }
+    }
+}
+
+/// The rank of the Administrator role; no other role may hold it.
+pub const ADMINISTRATOR_RANK: i32 = 0;
+
+/// SPEC 2.3: a user may assign a role whose rank is equal to or below (numerically at least)
+/// their own.
+pub fn may_assign(assigner_rank: i32, role_rank: i32) -> bool {
+    role_rank >= assigner_rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_round_trip() {
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_key(p.key()), Some(p));
+        }
+        let mut keys: Vec<_> = Permission::ALL.iter().map(|p| p.key()).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), Permission::ALL.len());
+        assert_eq!(Permission::from_key("customers.fly"), None);
+    }
+
+    #[test]
+    fn every_permission_is_in_exactly_one_module() {
+        for p in Permission::ALL {
+            let count = Module::ALL.iter().filter(|m| m.permissions().contains(&p)).count();
+            assert_eq!(count, 1, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn builtin_defaults_follow_the_spec() {
+        let manager = BuiltinRole::CommonManager.default_permissions();
+        assert!(!manager.contains(&Permission::BillingView));
+        assert!(!manager.contains(&Permission::AccountSettingsManage));
+        assert!(manager.contains(&Permission::UsersManage));
+        assert!(manager.contains(&Permission::AuditView));
+
+        let engineer = BuiltinRole::OperationsEngineer.default_permissions();
+        assert!(engineer.contains(&Permission::CustomerTypesView));
+        assert!(!engineer.contains(&Permission::CustomerTypesManage));
+        assert!(!engineer.contains(&Permission::CompaniesManage));
+        assert!(!engineer.contains(&Permission::BillingView));
+
+        assert_eq!(
+            BuiltinRole::Owner.default_permissions(),
+            vec![Permission::CustomersView, Permission::CompaniesView]
+        );
+        assert_eq!(BuiltinRole::Administrator.default_permissions().len(), Permission::ALL.len());
+    }
+
+    #[test]
+    fn assignment_rule_allows_equal_or_lower_authority_only() {
+        let admin = BuiltinRole::Administrator.rank();
+        let manager = BuiltinRole::CommonManager.rank();
+        let engineer = BuiltinRole::OperationsEngineer.rank();
+        assert!(may_assign(admin, admin));
+        assert!(may_assign(manager, manager));
+        assert!(!may_assign(manager, admin));
+        assert!(!may_assign(engineer, manager));
+        assert!(may_assign(engineer, BuiltinRole::Owner.rank()));
+    }
+}
