@@ -1,0 +1,126 @@
+//! Creating an account: the account, its root company, the four built-in roles with their
+//! default permissions, and the first Administrator, in the caller's transaction.
+
+use crate::{
+    audit::ssr::{self as audit, Event},
+    error::AppError,
+    permissions::BuiltinRole,
+    server::{errors::{db_error, Unique}, state::AppState},
+    validation::{Email, Password},
+};
+use serde_json::json;
+use sqlx::PgConnection;
+
+pub struct NewAccount {
+    pub account_name: String,
+    pub display_name: String,
+    pub email: Email,
+    pub password: Password,
+    /// Set when the password was generated for the user (the CLI): they must replace it.
+    pub must_change_password: bool,
+}
+
+pub struct CreatedAccount {
+    pub account_id: i64,
+    pub user_id: i64,
+}
+
+pub const EMAIL_TAKEN: Unique = Unique {
+    constraint: "users_email_key",
+    field: "email",
+    message: "This e-mail is already used.",
+};
+
+/// Creates the account in its own transaction (used by the CLI).
+pub async fn create_account(state: &AppState, new: NewAccount) -> Result<CreatedAccount, AppError> {
+    let hash = state.passwords.hash(&new.password).await?;
+    let mut tx = state.db.begin().await?;
+    let created = insert_account(&mut tx, state, &new, &hash).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Inserts the account and its first Administrator; `password_hash` is `new.password` hashed.
+pub async fn insert_account(
+    conn: &mut PgConnection,
+    state: &AppState,
+    new: &NewAccount,
+    password_hash: &str,
+) -> Result<CreatedAccount, AppError> {
+    let now = state.clock.now();
+    let account_id = sqlx::query_scalar!(
+        "INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING id",
+        new.account_name,
+        now
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let company_id = sqlx::query_scalar!(
+        "INSERT INTO companies (account_id, name, kind, created_at) VALUES ($1, $2, 'root', $3) RETURNING id",
+        account_id,
+        new.account_name,
+        now
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+
+    let mut administrator_role = None;
+    for role in BuiltinRole::ALL {
+        let role_id = sqlx::query_scalar!(
+            "INSERT INTO roles (account_id, name, rank, builtin, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            account_id,
+            role.name(),
+            role.rank(),
+            role.key(),
+            now
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let keys: Vec<String> = role.default_permissions().iter().map(|p| p.key().to_owned()).collect();
+        sqlx::query!(
+            "INSERT INTO role_permissions (account_id, role_id, permission) SELECT $1, $2, unnest($3::text[])",
+            account_id,
+            role_id,
+            &keys
+        )
+        .execute(&mut *conn)
+        .await?;
+        if role == BuiltinRole::Administrator {
+            administrator_role = Some(role_id);
+        }
+    }
+
+    let user_id = sqlx::query_scalar!(
+        "INSERT INTO users (account_id, kind, email, display_name, company_id, role_id, status, password_hash,
+                            must_change_password, password_changed_at, created_at, updated_at)
+         VALUES ($1, 'staff', $2, $3, $4, $5, 'active', $6, $7, $8, $8, $8)
+         RETURNING id",
+        account_id,
+        new.email.as_str(),
+        new.display_name,
+        company_id,
+        administrator_role,
+        password_hash,
+        new.must_change_password,
+        now
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| db_error(e, &[EMAIL_TAKEN]))?;
+
+    audit::record(
+        conn,
+        now,
+        Event {
+            account_id: Some(account_id),
+            actor_id: Some(user_id),
+            actor_label: new.email.as_str(),
+            action: "account.created",
+            record_type: "account",
+            record_id: Some(account_id),
+            changes: json!({ "name": new.account_name, "administrator": new.email.as_str() }),
+        },
+    )
+    .await?;
+    Ok(CreatedAccount { account_id, user_id })
+}

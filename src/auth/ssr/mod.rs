@@ -1,0 +1,6 @@
+//! Server-only half of accounts and sessions.
+
+pub mod accounts;
+pub mod passwords;
+pub mod sessions;
+pub mod throttle;

@@ -1,0 +1,111 @@
+//! E-mail templates: each message has a plain-text and an HTML body built from the same parts.
+//! Links always start with the configured public base URL.
+
+/// A message ready to queue.
+pub struct Rendered {
+    pub kind: &'static str,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The messages Roster sends.
+pub enum Mail<'a> {
+    PasswordReset { name: &'a str, link: &'a str, valid_minutes: i64 },
+    PasswordChanged { name: &'a str, sign_in_link: &'a str },
+}
+
+impl Mail<'_> {
+    pub fn render(&self) -> Rendered {
+        match self {
+            Mail::PasswordReset { name, link, valid_minutes } => compose(
+                "password_reset",
+                "Reset your Roster password",
+                name,
+                &[
+                    "We received a request to reset the password of your Roster account.",
+                    &format!("The link works once and for {valid_minutes} minutes."),
+                ],
+                Some(("Choose a new password", link)),
+                "If you did not ask for this, ignore this message: your password stays as it is.",
+            ),
+            Mail::PasswordChanged { name, sign_in_link } => compose(
+                "password_changed",
+                "Your Roster password was changed",
+                name,
+                &["The password of your Roster account was just changed, and every other session was signed out."],
+                Some(("Sign in", sign_in_link)),
+                "If this was not you, reset your password at once and tell your administrator.",
+            ),
+        }
+    }
+}
+
+fn compose(
+    kind: &'static str,
+    subject: &str,
+    name: &str,
+    paragraphs: &[&str],
+    action: Option<(&str, &str)>,
+    footer: &str,
+) -> Rendered {
+    let mut text = format!("Hello {name},\n\n");
+    let mut html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;color:#1f2937;line-height:1.5\">\
+         <p>Hello {},</p>",
+        escape(name)
+    );
+    for paragraph in paragraphs {
+        text.push_str(paragraph);
+        text.push_str("\n\n");
+        html.push_str(&format!("<p>{}</p>", escape(paragraph)));
+    }
+    if let Some((label, link)) = action {
+        text.push_str(&format!("{label}: {link}\n\n"));
+        html.push_str(&format!(
+            "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 16px;background:#2563eb;color:#fff;\
+             border-radius:6px;text-decoration:none\">{}</a></p>\
+             <p style=\"font-size:13px;color:#6b7280\">Or copy this address into your browser: {}</p>",
+            escape(link),
+            escape(label),
+            escape(link)
+        ));
+    }
+    text.push_str(footer);
+    text.push_str("\n\n— Roster\n");
+    html.push_str(&format!(
+        "<p style=\"font-size:13px;color:#6b7280\">{}</p><p>— Roster</p></body></html>",
+        escape(footer)
+    ));
+    Rendered { kind, subject: subject.to_owned(), text, html }
+}
+
+pub fn escape(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_mail_carries_the_link_in_both_bodies_and_escapes_names() {
+        let mail = Mail::PasswordReset {
+            name: "Ada <script>",
+            link: "http://roster.test/reset-password?token=abc",
+            valid_minutes: 60,
+        }
+        .render();
+        assert_eq!(mail.kind, "password_reset");
+        assert!(mail.text.contains("http://roster.test/reset-password?token=abc"));
+        assert!(mail.text.contains("60 minutes"));
+        assert!(mail.html.contains("href=\"http://roster.test/reset-password?token=abc\""));
+        assert!(mail.html.contains("Ada &lt;script&gt;"));
+        assert!(!mail.html.contains("<script>"));
+    }
+}

@@ -1,0 +1,65 @@
+//! Turning server-side failures into [`AppError`] without leaking their text: the cause goes to
+//! the log with the request id, the user gets the id.
+
+use crate::error::{AppError, FieldErrors};
+use leptos::prelude::*;
+use std::fmt::Display;
+
+/// The id of the request being served, as put in the request's extensions by the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub fn current_request_id() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestId>().map(|id| id.0.clone()))
+        .unwrap_or_else(super::tokens::request_id)
+}
+
+/// Logs `cause` and returns the opaque error the user sees.
+pub fn internal(cause: impl Display) -> AppError {
+    let request_id = current_request_id();
+    tracing::error!(%request_id, error = %cause, "internal error");
+    AppError::Internal { request_id }
+}
+
+/// A unique constraint and the field message it stands for.
+pub struct Unique {
+    pub constraint: &'static str,
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+/// Maps a database error: a listed unique violation becomes a field error, an unreachable
+/// database becomes "temporarily unavailable", anything else an internal error.
+pub fn db_error(error: sqlx::Error, uniques: &[Unique]) -> AppError {
+    if let sqlx::Error::Database(db) = &error {
+        if db.is_unique_violation() {
+            if let Some(unique) = uniques.iter().find(|u| Some(u.constraint) == db.constraint()) {
+                return AppError::Validation(FieldErrors::single(unique.field, unique.message));
+            }
+        }
+    }
+    if is_unavailable(&error) {
+        tracing::warn!(request_id = %current_request_id(), error = %error, "database unavailable");
+        return AppError::Unavailable;
+    }
+    internal(error)
+}
+
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) => true,
+        // 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 08xxx connection.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        db_error(error, &[])
+    }
+}

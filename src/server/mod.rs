@@ -1,0 +1,145 @@
+//! The server half: configuration, application state, the HTTP stack, the database pool and the
+//! command-line interface. Compiled only with the `ssr` feature.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod errors;
+pub mod http;
+pub mod state;
+pub mod tokens;
+
+use crate::app::{shell, App};
+use axum::{middleware, routing::get, Router};
+use config::{Config, LogFormat};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use state::AppState;
+use std::time::Duration;
+use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
+/// The Leptos options the server renders with; the site files come from `config.site_root`.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(env!("CARGO_PKG_NAME"))
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.bind)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// A pool that fails fast when PostgreSQL is away and reconnects by itself when it returns.
+pub fn pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
+    Ok(PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_lazy(database_url)?)
+}
+
+/// The whole application: pages, server functions, static files, and the HTTP layers.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let render = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let mut app = Router::new()
+        .route("/healthz", get(health))
+        .leptos_routes_with_context(&state, routes, context.clone(), render)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), http::api_guard))
+        .layer(CompressionLayer::new());
+    for (name, value) in http::security_headers() {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    app.layer(middleware::from_fn_with_state(state.clone(), http::request_context))
+        .with_state(state)
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::http::StatusCode {
+    match sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.db).await {
+        Ok(_) => axum::http::StatusCode::OK,
+        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// Applies pending migrations, waiting up to a minute for PostgreSQL to accept connections.
+pub async fn migrate(db: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut attempts = 0;
+    loop {
+        match MIGRATOR.run(db).await {
+            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)))
+                if attempts < 20 =>
+            {
+                attempts += 1;
+                tracing::warn!("waiting for PostgreSQL ({attempts})");
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Runs the web server until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow_like::Result<()> {
+    let database_url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
+    let db = pool(&database_url)?;
+    migrate(&db).await?;
+    let state = AppState::new(config.clone(), db, leptos_options(&config));
+    crate::outbox::ssr::worker::spawn(state.clone());
+    crate::auth::ssr::sessions::spawn_cleanup(state.clone());
+
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(
+        "Roster is serving on {} (public URL {}){}",
+        listener.local_addr()?,
+        config.public_url(),
+        if config.dev_mail() { "; no SMTP_URL: mail stays in the outbox (Administrators: Outbox page)" } else { "" }
+    );
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// A boxed error for the command-line entry points, where any failure ends the process with its
+/// message.
+pub mod anyhow_like {
+    pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+}
