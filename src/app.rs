@@ -1,0 +1,190 @@
+//! The document shell, the routes, and the navigation. Public pages stand alone; everything
+//! else renders inside the application shell, which sends visitors without a session to sign in.
+
+use crate::{
+    auth::{
+        use_auth, AuthContext, ChangePasswordPage, ForgotPasswordPage, ProfilePage, ResetPasswordPage, SessionView,
+        SignInPage, SignUpPage,
+    },
+    home::HomePage,
+    outbox::OutboxPage,
+    ui::AppLayout,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Outlet, ParentRoute, Redirect, Route, Router, Routes},
+    hooks::use_location,
+    path, SsrMode,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/roster.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Meta name="color-scheme" content="light dark"/>
+        <Title formatter=|text: String| if text.is_empty() { "Roster".to_owned() } else { format!("{text} · Roster") }/>
+        <Router>
+            <AppRoutes/>
+        </Router>
+    }
+}
+
+/// The routes, inside the router so the auth actions can read errors a plain form post left in
+/// the address (progressive enhancement).
+#[component]
+fn AppRoutes() -> impl IntoView {
+    AuthContext::provide();
+    view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=PublicOnly(SignInPage) ssr=SsrMode::Async/>
+                <Route path=path!("/sign-up") view=PublicOnly(SignUpPage) ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/password") view=ChangePasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+    }
+}
+
+/// A public page that a signed-in user does not need: they go to the home page instead.
+#[allow(non_snake_case)]
+fn PublicOnly<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+    move || {
+        let auth = use_auth();
+        view! {
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match auth.session.await {
+                        Ok(Some(_)) => view! { <Redirect path="/"/> }.into_any(),
+                        _ => page().into_any(),
+                    }
+                })}
+            </Suspense>
+        }
+        .into_any()
+    }
+}
+
+/// Signed-in pages. The guard sends visitors without a session to sign in and users with a
+/// temporary password to change it; the shell itself is built once and follows the session
+/// reactively, so refreshing the session never rebuilds the page under the user.
+#[component]
+fn AppShell() -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let session = Memo::new(move |_| auth.current());
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let path = location.pathname.get();
+                match auth.session.await {
+                    Ok(Some(session)) if session.must_change_password && path != "/profile/password" => {
+                        view! { <Redirect path="/profile/password"/> }.into_any()
+                    }
+                    Ok(Some(_)) => ().into_any(),
+                    Ok(None) => {
+                        let next = if path == "/" { String::new() } else { format!("?next={}", encode(&path)) };
+                        view! { <Redirect path=format!("/sign-in{next}")/> }.into_any()
+                    }
+                    Err(error) => view! {
+                        <main class="error-page" id="main">
+                            <h1>"Something went wrong"</h1>
+                            <p role="alert">{error.to_string()}</p>
+                            <a class="btn btn-primary" href="/">"Try again"</a>
+                        </main>
+                    }.into_any(),
+                }
+            })}
+            // Not a reactive closure: built once, when the session first arrives.
+            {Suspend::new(async move {
+                match auth.session.await {
+                    Ok(Some(_)) => view! { <AppLayout session><Outlet/></AppLayout> }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn encode(path: &str) -> String {
+    path.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "/-_.~".contains(c) { c.to_string() } else { format!("%{:02X}", c as u32) })
+        .collect()
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found"/>
+        <main class="error-page" id="main">
+            <p class="error-code">"404"</p>
+            <h1>"Page not found"</h1>
+            <p>"The page you asked for does not exist, or has moved."</p>
+            <a class="btn btn-primary" href="/">"Go to the overview"</a>
+        </main>
+    }
+}
+
+/// One entry of the side navigation.
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub icon: AnyView,
+}
+
+fn icon(path: &'static str) -> AnyView {
+    view! {
+        <svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="1.8"
+            stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">
+            <path d=path/>
+        </svg>
+    }
+    .into_any()
+}
+
+/// The navigation a user sees: only modules they may use (SPEC 2.2). The server refuses the
+/// rest whatever the navigation shows.
+pub fn navigation(session: &SessionView) -> Vec<NavItem> {
+    let mut items = vec![NavItem { label: "Overview", href: "/", icon: icon("M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z") }];
+    if session.is_administrator {
+        items.push(NavItem {
+            label: "Outbox",
+            href: "/outbox",
+            icon: icon("M4 5h16a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zM3 7l9 6 9-6"),
+        });
+    }
+    items.push(NavItem {
+        label: "Your profile",
+        href: "/profile",
+        icon: icon("M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c1-4 4-6 8-6s7 2 8 6"),
+    });
+    items
+}

@@ -1,0 +1,172 @@
+//! The signed-in user's own pages: profile (name, phone, region, language) and password.
+
+use super::{get_profile, pages::PasswordChecklist, use_auth, ChangePassword, Profile, UpdateProfile};
+use crate::{
+    ui::{
+        action_error, action_succeeded, load_page, on_success, server_field, FormAlert, PageHeader, SelectField,
+        SubmitButton, TextField,
+    },
+    validation::{
+        confirm_matches, optional_phone, required_text, Password, LANGUAGES, NAME_MAX_CHARS, REGIONS,
+    },
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| get_profile());
+    view! {
+        <Title text="Your profile"/>
+        <PageHeader title="Your profile" description="How you appear to your colleagues, and how to reach you."/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading your profile…"</p> }>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(profile) => view! { <ProfileForm profile/> }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileForm(profile: Profile) -> impl IntoView {
+    let auth = use_auth();
+    let action = ServerAction::<UpdateProfile>::new();
+    let value = action.value();
+    // The top bar shows the name: reload the session after a save.
+    on_success(value, move |_: &()| auth.refresh());
+    let query = use_query_map();
+    let succeeded = action_succeeded(value);
+    let saved = move || {
+        succeeded.get() || (query.with(|q| q.get("saved").is_some()) && value.with(Option::is_none))
+    };
+    let display_name = RwSignal::new(profile.display_name);
+    let phone = RwSignal::new(profile.phone.unwrap_or_default());
+    let region = RwSignal::new(profile.region.unwrap_or_default());
+    let language = RwSignal::new(profile.language);
+    let regions = std::iter::once((String::new(), "Not set".to_owned()))
+        .chain(REGIONS.iter().map(|r| (r.to_string(), r.to_string())))
+        .collect();
+    let languages = LANGUAGES.iter().map(|(code, name)| (code.to_string(), name.to_string())).collect();
+    view! {
+        <section class="card form-card">
+            <div role="status">
+                <Show when=saved>
+                    <div class="alert alert-success">"Your profile has been saved."</div>
+                </Show>
+            </div>
+            <FormAlert error=action_error(value)/>
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <div class="field">
+                    <span class="field-label" id="email-label">"E-mail"</span>
+                    <p class="field-static" aria-labelledby="email-label">{profile.email}</p>
+                    <p class="field-hint">"Your sign-in name. An administrator can change it."</p>
+                </div>
+                <TextField
+                    label="Name"
+                    name="display_name"
+                    autocomplete="name"
+                    value=display_name
+                    rule=Signal::derive(move || required_text(&display_name.get(), "your name", NAME_MAX_CHARS).err())
+                    server_error=server_field(value, "display_name")
+                    required=true
+                />
+                <TextField
+                    label="Mobile phone"
+                    name="phone"
+                    input_type="tel"
+                    autocomplete="tel"
+                    value=phone
+                    rule=Signal::derive(move || optional_phone(&phone.get()).err())
+                    server_error=server_field(value, "phone")
+                    hint="Optional. International form, like +44 20 7946 0958."
+                />
+                <div class="field-grid">
+                    <SelectField label="Region" name="region" value=region options=regions server_error=server_field(value, "region")/>
+                    <SelectField label="Language" name="language" value=language options=languages server_error=server_field(value, "language")/>
+                </div>
+                <div class="form-actions">
+                    <SubmitButton label="Save profile" pending=action.pending() pending_label="Saving…"/>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let auth = use_auth();
+    let action = ServerAction::<ChangePassword>::new();
+    let value = action.value();
+    // Replacing a temporary password unlocks the whole application: start it afresh.
+    on_success(value, |next: &String| {
+        if next == "/" {
+            load_page(next);
+        }
+    });
+    let query = use_query_map();
+    let succeeded = action_succeeded(value);
+    let changed = move || {
+        succeeded.get() || (query.with(|q| q.get("changed").is_some()) && value.with(Option::is_none))
+    };
+    let current = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let password_confirm = RwSignal::new(String::new());
+    let email = Signal::derive(move || auth.current().map(|s| s.email).unwrap_or_default());
+    let must_change = Signal::derive(move || auth.current().is_some_and(|s| s.must_change_password));
+    view! {
+        <Title text="Change password"/>
+        <PageHeader title="Change password" description="A new password signs you out on every other device."/>
+        <section class="card form-card">
+            <Show when=move || must_change.get()>
+                <div class="alert alert-warning">
+                    "You signed in with a temporary password. Choose your own password to continue."
+                </div>
+            </Show>
+            <div role="status">
+                <Show when=changed>
+                    <div class="alert alert-success">"Your password has been changed. Your other sessions have been signed out."</div>
+                </Show>
+            </div>
+            <FormAlert error=action_error(value)/>
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <TextField
+                    label="Current password"
+                    name="current_password"
+                    input_type="password"
+                    autocomplete="current-password"
+                    value=current
+                    server_error=server_field(value, "current_password")
+                    required=true
+                />
+                <TextField
+                    label="New password"
+                    name="password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    value=password
+                    rule=Signal::derive(move || Password::parse(&password.get(), Some(&email.get())).err())
+                    server_error=server_field(value, "password")
+                    required=true
+                />
+                <PasswordChecklist password=password email=email/>
+                <TextField
+                    label="Repeat new password"
+                    name="password_confirm"
+                    input_type="password"
+                    autocomplete="new-password"
+                    value=password_confirm
+                    rule=Signal::derive(move || confirm_matches(&password.get(), &password_confirm.get()).err())
+                    server_error=server_field(value, "password_confirm")
+                    required=true
+                />
+                <div class="form-actions">
+                    <SubmitButton label="Change password" pending=action.pending() pending_label="Changing…"/>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

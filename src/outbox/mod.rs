@@ -1,0 +1,166 @@
+//! The e-mail outbox (SPEC 6): every message waits here until the worker delivers it. With no
+//! SMTP server configured (development), Administrators read messages here to copy their links.
+
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use crate::{error::AppError, home::format_time, ui::PageHeader};
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+pub const PAGE_SIZE: i64 = 25;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxList {
+    pub messages: Vec<OutboxMessage>,
+    pub total: i64,
+    pub page: i64,
+    pub dev_mail: bool,
+}
+
+#[server(prefix = "/api", endpoint = "outbox")]
+pub async fn list_outbox(page: i64) -> Result<OutboxList, AppError> {
+    use crate::{auth::ssr::sessions::require_staff, server::state::app_state};
+    let state = app_state()?;
+    let staff = require_staff().await?;
+    staff.require_administrator()?;
+    let page = page.max(1);
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM outbox WHERE account_id = $1"#,
+        staff.account_id
+    )
+    .fetch_one(&state.db)
+    .await?;
+    let messages = sqlx::query_as!(
+        OutboxMessage,
+        "SELECT id, to_address, subject, body_text, status, attempts, last_error, next_attempt_at, created_at, sent_at
+           FROM outbox WHERE account_id = $1
+          ORDER BY id DESC LIMIT $2 OFFSET $3",
+        staff.account_id,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE
+    )
+    .fetch_all(&state.db)
+    .await?;
+    Ok(OutboxList { messages, total, page, dev_mail: state.config.dev_mail() })
+}
+
+#[component]
+pub fn OutboxPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = move || query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
+    let list = Resource::new(page, list_outbox);
+    view! {
+        <Title text="Outbox"/>
+        <PageHeader title="Outbox" description="Every e-mail Roster sends for this account, newest first."/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) => view! { <OutboxTable list/> }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn status_badge(message: &OutboxMessage) -> impl IntoView {
+    let (class, text) = match (message.status.as_str(), message.attempts) {
+        ("sent", _) => ("badge badge-success", "Sent".to_owned()),
+        ("failed", _) => ("badge badge-danger", "Failed".to_owned()),
+        (_, 0) => ("badge badge-neutral", "Queued".to_owned()),
+        (_, n) => ("badge badge-warning", format!("Retrying (attempt {n} failed)")),
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+/// The plain-text body with its links made clickable.
+fn linked_text(text: &str) -> impl IntoView {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_end();
+            if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+                let rest = word[trimmed.len()..].to_owned();
+                view! { <a href=trimmed.to_owned()>{trimmed.to_owned()}</a>{rest} }.into_any()
+            } else {
+                word.to_owned().into_any()
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn OutboxTable(list: OutboxList) -> impl IntoView {
+    let pages = ((list.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = list.page;
+    view! {
+        {list.dev_mail.then(|| view! {
+            <div class="alert alert-info">
+                <strong>"Development mail. "</strong>
+                "No SMTP server is configured (SMTP_URL), so messages are not delivered. Open one to read it and copy its link."
+            </div>
+        })}
+        <section class="card card-flush">
+            {if list.messages.is_empty() {
+                view! { <p class="empty">"No e-mail has been sent for this account yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption class="visually-hidden">"Outgoing e-mail"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Created"</th>
+                                <th scope="col">"To"</th>
+                                <th scope="col">"Subject"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Message"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {list.messages.into_iter().map(|m| {
+                                let badge = status_badge(&m);
+                                let error = m.last_error.clone();
+                                view! {
+                                    <tr>
+                                        <td class="nowrap">{format_time(&m.created_at)}</td>
+                                        <td>{m.to_address.clone()}</td>
+                                        <td>{m.subject.clone()}</td>
+                                        <td>{badge}{error.map(|e| view! { <div class="cell-note">{e}</div> })}</td>
+                                        <td>
+                                            <details class="message-details">
+                                                <summary>"Read message"</summary>
+                                                <pre class="message-body">{linked_text(&m.body_text)}</pre>
+                                            </details>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <nav class="pagination" aria-label="Pages">
+            <span>{format!("Page {page} of {pages} · {} {}", list.total, if list.total == 1 { "message" } else { "messages" })}</span>
+            {(page > 1).then(|| view! { <a class="btn btn-secondary" href=format!("/outbox?page={}", page - 1)>"Previous page"</a> })}
+            {(page < pages).then(|| view! { <a class="btn btn-secondary" href=format!("/outbox?page={}", page + 1)>"Next page"</a> })}
+        </nav>
+    }
+}

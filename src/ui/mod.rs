@@ -1,0 +1,66 @@
+//! The small set of shared UI pieces: form fields with their messages, alerts, buttons, page
+//! headers and the two page layouts. Components are named for what the user sees.
+
+mod fields;
+mod layout;
+
+pub use fields::{FormAlert, SelectField, StatusMessage, SubmitButton, TextAreaField, TextField};
+pub use layout::{AppLayout, AuthLayout, PageHeader};
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The last result of a server action (`action.value()`), as the error it carried (if any).
+pub fn action_error<T, V>(value: V) -> Signal<Option<AppError>>
+where
+    T: Send + Sync + 'static,
+    V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}
+
+/// The server's message for one field from the last result of an action.
+pub fn server_field<T, V>(value: V, field: &'static str) -> Signal<Option<String>>
+where
+    T: Send + Sync + 'static,
+    V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().and_then(|e| e.field_message(field))))
+    })
+}
+
+/// Whether the last run of an action succeeded.
+pub fn action_succeeded<T, V>(value: V) -> Signal<bool>
+where
+    T: Send + Sync + 'static,
+    V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    Signal::derive(move || value.with(|v| matches!(v, Some(Ok(_)))))
+}
+
+/// Loads `path` as a new page. Used when the signed-in identity changes, so that nothing of the
+/// previous session's state survives in the browser.
+pub fn load_page(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// Runs `then` with the output of each successful run of the action (in the browser).
+pub fn on_success<T, V>(value: V, then: impl Fn(&T) + 'static)
+where
+    T: Send + Sync + 'static,
+    V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        value.with(|v| {
+            if let Some(Ok(output)) = v {
+                then(output);
+            }
+        });
+    });
+}
