@@ -1,0 +1,96 @@
+import { expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export const PASSWORD = 'violet-kettle-onward';
+const MAILDEV = process.env.ROSTER_E2E_MAILDEV ?? 'http://127.0.0.1:1080';
+
+/** A fresh address for each test, so tests never share a user. */
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}@example.test`;
+}
+
+/** Waits until the WebAssembly has taken over the server-rendered page. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: 'attached', timeout: 30_000 });
+}
+
+export async function signUp(page: Page, opts: { business: string; name: string; email: string; password?: string }) {
+  await page.goto('/sign-up');
+  await hydrated(page);
+  await page.getByLabel('Business name').fill(opts.business);
+  await page.getByLabel('Your name').fill(opts.name);
+  await page.getByLabel('Work e-mail').fill(opts.email);
+  await page.getByLabel('Password', { exact: true }).fill(opts.password ?? PASSWORD);
+  await page.getByLabel('Repeat password').fill(opts.password ?? PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome,/ })).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/sign-in');
+  await hydrated(page);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function openUserMenu(page: Page) {
+  await page.locator('details.user-menu > summary').click();
+}
+
+export async function signOut(page: Page) {
+  await openUserMenu(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+}
+
+/** No serious or critical accessibility violations on the current page. */
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(
+    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    `accessibility violations on ${page.url()}`,
+  ).toEqual([]);
+}
+
+/** Saves a full-page screenshot under end2end/screenshots for a person to look at. */
+export async function screenshot(page: Page, name: string) {
+  const dir = path.join(__dirname, '..', 'screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+interface Mail {
+  subject: string;
+  text: string;
+  to: { address: string }[];
+  time: string;
+}
+
+/** The newest message to `to` whose subject matches, read back from the SMTP catcher. */
+export async function readMail(to: string, subject: RegExp): Promise<Mail> {
+  let found: Mail | undefined;
+  await expect
+    .poll(
+      async () => {
+        const res = await fetch(`${MAILDEV}/api/email`);
+        const all = (await res.json()) as Mail[];
+        found = all
+          .filter((m) => m.to.some((t) => t.address.toLowerCase() === to.toLowerCase()) && subject.test(m.subject))
+          .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
+        return found !== undefined;
+      },
+      { timeout: 20_000, message: `mail to ${to} matching ${subject}` },
+    )
+    .toBe(true);
+  return found!;
+}
+
+export function linkIn(text: string, pathPrefix: string): string {
+  const match = text.match(new RegExp(`https?://\\S+${pathPrefix.replace(/[/?]/g, '\\$&')}\\S*`));
+  if (!match) throw new Error(`no ${pathPrefix} link in:\n${text}`);
+  return match[0];
+}
