@@ -6,9 +6,14 @@ use crate::{
         use_auth, AuthContext, ChangePasswordPage, ForgotPasswordPage, ProfilePage, ResetPasswordPage, SessionView,
         SignInPage, SignUpPage,
     },
+    companies::CompaniesPage,
     home::HomePage,
     outbox::OutboxPage,
+    permissions::{Module, Permission},
+    roles::{RoleEditorPage, RolesPage},
+    settings::AccountSettingsPage,
     ui::AppLayout,
+    users::{AcceptInvitationPage, AddUserPage, UserPage, UsersPage},
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -60,11 +65,20 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/sign-up") view=PublicOnly(SignUpPage) ssr=SsrMode::Async/>
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitation") view=AcceptInvitationPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/password") view=ChangePasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/companies") view=CompaniesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/new") view=AddUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/new") view=RoleEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/:id") view=RoleEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=AccountSettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
     }
@@ -174,6 +188,32 @@ fn icon(path: &'static str) -> AnyView {
 /// rest whatever the navigation shows.
 pub fn navigation(session: &SessionView) -> Vec<NavItem> {
     let mut items = vec![NavItem { label: "Overview", href: "/", icon: icon("M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z") }];
+    if session.sees(Module::Companies) {
+        items.push(NavItem {
+            label: "Companies",
+            href: "/companies",
+            icon: icon("M4 21V5a1 1 0 0 1 1-1h9a1 1 0 0 1 1 1v16M15 9h4a1 1 0 0 1 1 1v11M8 8h3M8 12h3M8 16h3M3 21h18"),
+        });
+    }
+    if session.sees(Module::Users) {
+        items.push(NavItem {
+            label: "Users",
+            href: "/users",
+            icon: icon("M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21c.8-3.5 3.6-6 7-6s6.2 2.5 7 6M17 11a3 3 0 1 0 0-6M22 21c-.5-2.6-2-4.6-4-5.5"),
+        });
+        items.push(NavItem {
+            label: "Roles",
+            href: "/roles",
+            icon: icon("M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6zM9 12l2 2 4-4"),
+        });
+    }
+    if session.can(Permission::AccountSettingsManage) {
+        items.push(NavItem {
+            label: "Account settings",
+            href: "/settings",
+            icon: icon("M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"),
+        });
+    }
     if session.is_administrator {
         items.push(NavItem {
             label: "Outbox",

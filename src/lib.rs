@@ -7,11 +7,15 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod companies;
 pub mod error;
 pub mod home;
 pub mod outbox;
 pub mod permissions;
+pub mod roles;
+pub mod settings;
 pub mod ui;
+pub mod users;
 pub mod validation;
 
 #[cfg(feature = "ssr")]

@@ -7,7 +7,7 @@ mod profile;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use pages::{ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage};
+pub use pages::{ForgotPasswordPage, PasswordChecklist, ResetPasswordPage, SignInPage, SignUpPage};
 pub use profile::{ChangePasswordPage, ProfilePage};
 
 use crate::{
@@ -87,6 +87,8 @@ pub enum LinkState {
     Valid,
     Expired,
     Used,
+    /// Withdrawn by whoever sent it (an invitation revoked or replaced by a newer one).
+    Revoked,
     Unknown,
 }
 
@@ -264,7 +266,8 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let locked = throttle::locked(&state.db, &keys, now).await?;
 
     let user = sqlx::query!(
-        "SELECT id, account_id, status, password_hash, password_expires_at FROM users WHERE lower(email) = $1",
+        "SELECT id, account_id, status, password_hash, password_expires_at FROM users
+          WHERE lower(email) = $1 AND status <> 'removed'",
         normalized
     )
     .fetch_optional(&state.db)

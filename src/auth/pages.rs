@@ -214,7 +214,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     Ok(LinkState::Expired) => view! {
                         <LinkProblem title="This link has expired" text=format!("Reset links work for {RESET_LINK_MINUTES} minutes. Ask for a new one and use it within the hour.")/>
                     }.into_any(),
-                    Ok(LinkState::Used) => view! {
+                    Ok(LinkState::Used | LinkState::Revoked) => view! {
                         <LinkProblem title="This link has already been used" text="Each reset link works once. If you still need to change your password, ask for a new link."/>
                     }.into_any(),
                     Ok(LinkState::Unknown) => view! {

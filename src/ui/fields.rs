@@ -12,6 +12,7 @@ fn field_message(
     value: RwSignal<String>,
     rule: Option<Signal<Option<String>>>,
     server_error: Option<Signal<Option<String>>>,
+    reveal: Option<Signal<bool>>,
 ) -> (Signal<Option<String>>, RwSignal<bool>, RwSignal<bool>) {
     let touched = RwSignal::new(false);
     let edited = RwSignal::new(false);
@@ -24,7 +25,8 @@ fn field_message(
     }
     let message = Signal::derive(move || {
         value.track();
-        let client = rule.filter(|_| touched.get()).and_then(|r| r.get());
+        let shown = touched.get() || reveal.is_some_and(|r| r.get());
+        let client = rule.filter(|_| shown).and_then(|r| r.get());
         client.or_else(|| server_error.filter(|_| !edited.get()).and_then(|s| s.get()))
     });
     (message, touched, edited)
@@ -51,11 +53,14 @@ pub fn TextField(
     #[prop(optional, into)] hint: Option<String>,
     #[prop(optional)] required: bool,
     #[prop(optional)] autofocus: bool,
+    /// Shows the rule's message even before the user touched the field (a "Next" step).
+    #[prop(optional, into)]
+    reveal: Option<Signal<bool>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = hint.as_ref().map(|_| format!("{id}-hint"));
-    let (message, touched, edited) = field_message(value, rule, server_error);
+    let (message, touched, edited) = field_message(value, rule, server_error, reveal);
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
         move || described_by(hint_id.clone(), error_id.clone(), message.with(Option::is_some))
@@ -94,11 +99,12 @@ pub fn TextAreaField(
     #[prop(optional, into)] rule: Option<Signal<Option<String>>>,
     #[prop(optional, into)] server_error: Option<Signal<Option<String>>>,
     #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional, into)] reveal: Option<Signal<bool>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = hint.as_ref().map(|_| format!("{id}-hint"));
-    let (message, touched, edited) = field_message(value, rule, server_error);
+    let (message, touched, edited) = field_message(value, rule, server_error, reveal);
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
         move || described_by(hint_id.clone(), error_id.clone(), message.with(Option::is_some))
@@ -140,7 +146,7 @@ pub fn SelectField(
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let hint_id = hint.as_ref().map(|_| format!("{id}-hint"));
-    let (message, _touched, edited) = field_message(value, None, server_error);
+    let (message, _touched, edited) = field_message(value, None, server_error, None);
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
         move || described_by(hint_id.clone(), error_id.clone(), message.with(Option::is_some))

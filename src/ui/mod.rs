@@ -1,11 +1,15 @@
 //! The small set of shared UI pieces: form fields with their messages, alerts, buttons, page
 //! headers and the two page layouts. Components are named for what the user sees.
 
+mod dialog;
 mod fields;
 mod layout;
+mod table;
 
+pub use dialog::Dialog;
 pub use fields::{FormAlert, SelectField, StatusMessage, SubmitButton, TextAreaField, TextField};
 pub use layout::{AppLayout, AuthLayout, PageHeader};
+pub use table::{encode, query_with, LinkTabs, Pagination, SortHeader};
 
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -1,10 +1,13 @@
 //! Database tests: each runs the application against its own fresh PostgreSQL database
 //! (`#[sqlx::test]` creates it and applies the migrations).
 
+mod fixture;
 mod support;
 
 mod auth;
 mod boundary;
 mod isolation;
+mod matrix;
 mod outbox;
 mod reset;
+mod staff;

@@ -56,13 +56,17 @@ pub async fn insert_account(
     .fetch_one(&mut *conn)
     .await?;
     let company_id = sqlx::query_scalar!(
-        "INSERT INTO companies (account_id, name, kind, created_at) VALUES ($1, $2, 'root', $3) RETURNING id",
+        "INSERT INTO companies (account_id, name, kind, created_at, path) VALUES ($1, $2, 'root', $3, '{}')
+         RETURNING id",
         account_id,
         new.account_name,
         now
     )
     .fetch_one(&mut *conn)
     .await?;
+    sqlx::query!("UPDATE companies SET path = ARRAY[id] WHERE account_id = $1 AND id = $2", account_id, company_id)
+        .execute(&mut *conn)
+        .await?;
 
     let mut administrator_role = None;
     for role in BuiltinRole::ALL {

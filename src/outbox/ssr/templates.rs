@@ -13,7 +13,15 @@ pub struct Rendered {
 pub enum Mail<'a> {
     PasswordReset { name: &'a str, link: &'a str, valid_minutes: i64 },
     PasswordChanged { name: &'a str, sign_in_link: &'a str },
+    Invitation { inviter: &'a str, account: &'a str, link: &'a str, valid_days: i32 },
+    /// A generated password; its body is scrubbed from the outbox once delivered.
+    TemporaryPassword { name: &'a str, account: &'a str, password: &'a str, sign_in_link: &'a str },
+    AccountCreated { name: &'a str, account: &'a str, inviter: &'a str, sign_in_link: &'a str },
+    PasswordSetByAdministrator { name: &'a str, account: &'a str, sign_in_link: &'a str },
 }
+
+/// The kind of message whose body holds a secret and is replaced once it was delivered.
+pub const SECRET_KIND: &str = "temporary_password";
 
 impl Mail<'_> {
     pub fn render(&self) -> Rendered {
@@ -36,6 +44,50 @@ impl Mail<'_> {
                 &["The password of your Roster account was just changed, and every other session was signed out."],
                 Some(("Sign in", sign_in_link)),
                 "If this was not you, reset your password at once and tell your administrator.",
+            ),
+            Mail::Invitation { inviter, account, link, valid_days } => compose(
+                "invitation",
+                &format!("{inviter} invited you to {account} on Roster"),
+                "there",
+                &[
+                    &format!("{inviter} invited you to join {account} on Roster."),
+                    &format!("Open the link to choose your name and password. It works once, for {valid_days} days."),
+                ],
+                Some(("Accept the invitation", link)),
+                &format!("If you were not expecting this, ignore this message or ask {inviter} about it."),
+            ),
+            Mail::TemporaryPassword { name, account, password, sign_in_link } => compose(
+                SECRET_KIND,
+                &format!("Your temporary password for {account} on Roster"),
+                name,
+                &[
+                    &format!("An administrator of {account} set a temporary password for you: {password}"),
+                    "It works for 24 hours. When you sign in with it, you will choose your own password.",
+                ],
+                Some(("Sign in", sign_in_link)),
+                "If you were not expecting this, tell the administrators of your account.",
+            ),
+            Mail::AccountCreated { name, account, inviter, sign_in_link } => compose(
+                "account_created",
+                &format!("Your account for {account} on Roster"),
+                name,
+                &[
+                    &format!("{inviter} created a Roster account for you in {account}."),
+                    &format!("{inviter} will give you its first password; you will choose your own when you sign in."),
+                ],
+                Some(("Sign in", sign_in_link)),
+                "If you were not expecting this, tell the administrators of your account.",
+            ),
+            Mail::PasswordSetByAdministrator { name, account, sign_in_link } => compose(
+                "password_set",
+                &format!("Your password for {account} on Roster was reset"),
+                name,
+                &[
+                    "An administrator set a new password for your account and signed you out everywhere.",
+                    "Ask them for it; you will choose your own when you sign in.",
+                ],
+                Some(("Sign in", sign_in_link)),
+                "If you were not expecting this, tell the administrators of your account.",
             ),
         }
     }

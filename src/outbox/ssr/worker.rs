@@ -89,11 +89,17 @@ pub async fn deliver_next(
     let attempts = row.attempts + 1;
     match result {
         Ok(()) => {
+            // A delivered secret does not stay at rest in the outbox.
             sqlx::query!(
-                "UPDATE outbox SET status = 'sent', attempts = $2, sent_at = $3, last_error = NULL WHERE id = $1",
+                "UPDATE outbox SET status = 'sent', attempts = $2, sent_at = $3, last_error = NULL,
+                        body_text = CASE WHEN kind = $4 THEN $5 ELSE body_text END,
+                        body_html = CASE WHEN kind = $4 THEN $5 ELSE body_html END
+                  WHERE id = $1",
                 row.id,
                 attempts,
                 now,
+                super::templates::SECRET_KIND,
+                "(The temporary password was removed from the outbox after delivery.)",
             )
             .execute(&mut *tx)
             .await?;
