@@ -104,15 +104,14 @@ fn PublicOnly<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + 
 }
 
 /// Signed-in pages. The guard sends visitors without a session to sign in and users with a
-/// temporary password to change it; the shell itself is built once and follows the session
-/// reactively, so refreshing the session never rebuilds the page under the user.
+/// temporary password to change it. The page itself sits outside any suspense boundary, so it is
+/// built exactly once on the server and once in the browser, whatever the session does.
 #[component]
 fn AppShell() -> impl IntoView {
     let auth = use_auth();
     let location = use_location();
-    let session = Memo::new(move |_| auth.current());
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let path = location.pathname.get();
                 match auth.session.await {
@@ -125,22 +124,12 @@ fn AppShell() -> impl IntoView {
                         view! { <Redirect path=format!("/sign-in{next}")/> }.into_any()
                     }
                     Err(error) => view! {
-                        <main class="error-page" id="main">
-                            <h1>"Something went wrong"</h1>
-                            <p role="alert">{error.to_string()}</p>
-                            <a class="btn btn-primary" href="/">"Try again"</a>
-                        </main>
+                        <div class="alert alert-error" role="alert">{error.to_string()}</div>
                     }.into_any(),
                 }
             })}
-            // Not a reactive closure: built once, when the session first arrives.
-            {Suspend::new(async move {
-                match auth.session.await {
-                    Ok(Some(_)) => view! { <AppLayout session><Outlet/></AppLayout> }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
         </Transition>
+        <AppLayout><Outlet/></AppLayout>
     }
 }
 

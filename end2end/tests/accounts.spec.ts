@@ -1,5 +1,6 @@
-import { test, expect } from '@playwright/test';
+import { expect } from '@playwright/test';
 import {
+  test,
   PASSWORD, expectAccessible, hydrated, linkIn, openUserMenu, readMail, screenshot, signIn, signOut, signUp,
   uniqueEmail,
 } from './support';

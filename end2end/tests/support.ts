@@ -1,9 +1,31 @@
-import { expect, Page } from '@playwright/test';
+import { test as base, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import * as fs from 'fs';
 import * as path from 'path';
 
 export const PASSWORD = 'violet-kettle-onward';
+
+/** Every page reports WebAssembly panics and hydration errors from the browser console as test failures. */
+export function watchConsole(page: Page, problems: string[]) {
+  page.on('console', (message) => {
+    const text = message.text();
+    if (message.type() === 'error' && /panicked|hydration error/i.test(text)) problems.push(`${page.url()}: ${text.slice(0, 600)}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+}
+
+export const test = base.extend<{ consoleProblems: string[] }>({
+  consoleProblems: [async ({}, use) => { await use([]); }, { scope: 'test' }],
+  page: async ({ page, consoleProblems }, use) => {
+    watchConsole(page, consoleProblems);
+    await use(page);
+    expect(consoleProblems, 'errors in the browser console').toEqual([]);
+  },
+  context: async ({ context, consoleProblems }, use) => {
+    context.on('page', (p) => watchConsole(p, consoleProblems));
+    await use(context);
+  },
+});
 const MAILDEV = process.env.ROSTER_E2E_MAILDEV ?? 'http://127.0.0.1:1080';
 
 /** A fresh address for each test, so tests never share a user. */
@@ -26,6 +48,7 @@ export async function signUp(page: Page, opts: { business: string; name: string;
   await page.getByLabel('Repeat password').fill(opts.password ?? PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { level: 1, name: /^Welcome,/ })).toBeVisible();
+  await hydrated(page);
 }
 
 export async function signIn(page: Page, email: string, password: string) {

@@ -510,7 +510,7 @@ pub async fn reset_password(token: String, password: String, password_confirm: S
     let hash = state.passwords.hash(&password).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $3, password_changed_at = $4, must_change_password = false,
-                          password_expires_at = NULL, updated_at = $4, version = version + 1
+                          password_expires_at = NULL, updated_at = $4
           WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2",
         link.user_id,
         link.account_id,
@@ -601,7 +601,7 @@ pub async fn change_password(
     let mut tx = state.db.begin().await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $3, password_changed_at = $4, must_change_password = false,
-                          password_expires_at = NULL, updated_at = $4, version = version + 1
+                          password_expires_at = NULL, updated_at = $4
           WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2",
         user.user_id,
         user.account_id,

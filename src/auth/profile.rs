@@ -99,6 +99,24 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let auth = use_auth();
+    view! {
+        <Title text="Change password"/>
+        <PageHeader title="Change password" description="A new password signs you out on every other device."/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match auth.session.await {
+                    Ok(Some(session)) => view! {
+                        <ChangePasswordForm email=session.email must_change=session.must_change_password/>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChangePasswordForm(email: String, must_change: bool) -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let value = action.value();
     // Replacing a temporary password unlocks the whole application: start it afresh.
@@ -115,17 +133,14 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
-    let email = Signal::derive(move || auth.current().map(|s| s.email).unwrap_or_default());
-    let must_change = Signal::derive(move || auth.current().is_some_and(|s| s.must_change_password));
+    let email = Signal::derive(move || email.clone());
     view! {
-        <Title text="Change password"/>
-        <PageHeader title="Change password" description="A new password signs you out on every other device."/>
         <section class="card form-card">
-            <Show when=move || must_change.get()>
+            {must_change.then(|| view! {
                 <div class="alert alert-warning">
                     "You signed in with a temporary password. Choose your own password to continue."
                 </div>
-            </Show>
+            })}
             <div role="status">
                 <Show when=changed>
                     <div class="alert alert-success">"Your password has been changed. Your other sessions have been signed out."</div>

@@ -87,7 +87,7 @@ pub async fn update_account_settings(
     session_idle_minutes: String,
     session_absolute_hours: String,
     version: i32,
-) -> Result<(), AppError> {
+) -> Result<i32, AppError> {
     use crate::{audit::ssr::{self as audit, Changes}, auth::ssr::sessions::require_staff, server::state::app_state};
     let state = app_state()?;
     let staff = require_staff().await?;
@@ -139,20 +139,19 @@ pub async fn update_account_settings(
     .await?;
     tx.commit().await?;
     crate::server::http::redirect_plain_form("/settings?saved=1");
-    Ok(())
+    Ok(version + 1)
 }
 
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
-    let refresh = RwSignal::new(0);
-    let settings = Resource::new(move || refresh.get(), |_| get_account_settings());
+    let settings = Resource::new(|| (), |_| get_account_settings());
     view! {
         <Title text="Account settings"/>
         <PageHeader title="Account settings" description="Settings that apply to everyone in this account."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(s) => view! { <SettingsForm settings=s refresh/> }.into_any(),
+                    Ok(s) => view! { <SettingsForm settings=s/> }.into_any(),
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
@@ -161,15 +160,21 @@ pub fn AccountSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn SettingsForm(settings: AccountSettings, refresh: RwSignal<u32>) -> impl IntoView {
+fn SettingsForm(settings: AccountSettings) -> impl IntoView {
     let auth = crate::auth::use_auth();
     let save = ServerAction::<UpdateAccountSettings>::new();
     let value = save.value();
-    crate::ui::on_success(value, move |_: &()| {
-        refresh.update(|n| *n += 1);
+    let version = RwSignal::new(settings.version);
+    // The form stays as typed; the next save needs the new version, and the top bar the name.
+    crate::ui::on_success(value, move |new_version: &i32| {
+        version.set(*new_version);
         auth.refresh();
     });
-    let saved = action_succeeded(value);
+    let query = leptos_router::hooks::use_query_map();
+    let succeeded = action_succeeded(value);
+    let saved = Signal::derive(move || {
+        succeeded.get() || (query.with(|q| q.get("saved").is_some()) && value.with(Option::is_none))
+    });
     let name = RwSignal::new(settings.name.clone());
     let days = RwSignal::new(settings.invitation_valid_days.to_string());
     let idle = RwSignal::new(settings.session_idle_minutes.map(|n| n.to_string()).unwrap_or_default());
@@ -183,7 +188,7 @@ fn SettingsForm(settings: AccountSettings, refresh: RwSignal<u32>) -> impl IntoV
             </div>
             <FormAlert error=action_error(value)/>
             <ActionForm action=save attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="version" value=settings.version/>
+                <input type="hidden" name="version" prop:value=move || version.get().to_string() value=settings.version/>
                 <TextField label="Account name" name="name" value=name
                     rule=Signal::derive(move || required_text(&name.get(), "the account name", NAME_MAX_CHARS).err())
                     server_error=server_field(value, "name") required=true/>

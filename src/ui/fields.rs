@@ -23,6 +23,7 @@ fn field_message(
             edited.set(false);
         });
     }
+    // Read with `try_`: a dialog's fields can be disposed while an update is in flight.
     let message = Signal::derive(move || {
         value.track();
         let shown = touched.get() || reveal.is_some_and(|r| r.get());
@@ -30,6 +31,10 @@ fn field_message(
         client.or_else(|| server_error.filter(|_| !edited.get()).and_then(|s| s.get()))
     });
     (message, touched, edited)
+}
+
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn described_by(hint_id: Option<String>, error_id: String, has_error: bool) -> Option<String> {
@@ -63,10 +68,10 @@ pub fn TextField(
     let (message, touched, edited) = field_message(value, rule, server_error, reveal);
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || described_by(hint_id.clone(), error_id.clone(), message.with(Option::is_some))
+        move || described_by(hint_id.clone(), error_id.clone(), message.try_with(Option::is_some).unwrap_or(false))
     };
     view! {
-        <div class="field" class:field-invalid=move || message.with(Option::is_some)>
+        <div class="field" class:field-invalid=move || message.try_with(Option::is_some).unwrap_or(false)>
             <label for=id.clone()>{label}</label>
             {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             <input
@@ -77,8 +82,8 @@ pub fn TextField(
                 required=required
                 autofocus=autofocus
                 value=value.get_untracked()
-                prop:value=move || value.get()
-                aria-invalid=move || message.with(Option::is_some).then_some("true")
+                prop:value=move || value.try_get().unwrap_or_default()
+                aria-invalid=move || message.try_with(Option::is_some).unwrap_or(false).then_some("true")
                 aria-describedby=describedby
                 on:input=move |ev| {
                     value.set(event_target_value(&ev));
@@ -86,7 +91,7 @@ pub fn TextField(
                 }
                 on:blur=move |_| if edited.get_untracked() { touched.set(true) }
             />
-            {move || message.get().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+            {move || message.try_get().flatten().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>
     }
 }
@@ -107,28 +112,29 @@ pub fn TextAreaField(
     let (message, touched, edited) = field_message(value, rule, server_error, reveal);
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || described_by(hint_id.clone(), error_id.clone(), message.with(Option::is_some))
+        move || described_by(hint_id.clone(), error_id.clone(), message.try_with(Option::is_some).unwrap_or(false))
     };
     view! {
-        <div class="field" class:field-invalid=move || message.with(Option::is_some)>
+        <div class="field" class:field-invalid=move || message.try_with(Option::is_some).unwrap_or(false)>
             <label for=id.clone()>{label}</label>
             {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             <textarea
                 id=id.clone()
                 name=name
                 rows="4"
-                prop:value=move || value.get()
-                aria-invalid=move || message.with(Option::is_some).then_some("true")
+                prop:value=move || value.try_get().unwrap_or_default()
+                aria-invalid=move || message.try_with(Option::is_some).unwrap_or(false).then_some("true")
                 aria-describedby=describedby
                 on:input=move |ev| {
                     value.set(event_target_value(&ev));
                     edited.set(true);
                 }
                 on:blur=move |_| if edited.get_untracked() { touched.set(true) }
-            >
-                {value.get_untracked()}
-            </textarea>
-            {move || message.get().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+                // The initial text as markup (escaped), so server and browser agree on the
+                // element's children even when it is empty.
+                inner_html=escape_text(&value.get_untracked())
+            ></textarea>
+            {move || message.try_get().flatten().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>
     }
 }
@@ -149,16 +155,16 @@ pub fn SelectField(
     let (message, _touched, edited) = field_message(value, None, server_error, None);
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || described_by(hint_id.clone(), error_id.clone(), message.with(Option::is_some))
+        move || described_by(hint_id.clone(), error_id.clone(), message.try_with(Option::is_some).unwrap_or(false))
     };
     view! {
-        <div class="field" class:field-invalid=move || message.with(Option::is_some)>
+        <div class="field" class:field-invalid=move || message.try_with(Option::is_some).unwrap_or(false)>
             <label for=id.clone()>{label}</label>
             {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
             <select
                 id=id.clone()
                 name=name
-                aria-invalid=move || message.with(Option::is_some).then_some("true")
+                aria-invalid=move || message.try_with(Option::is_some).unwrap_or(false).then_some("true")
                 aria-describedby=describedby
                 on:change=move |ev| {
                     value.set(event_target_value(&ev));
@@ -170,13 +176,13 @@ pub fn SelectField(
                     .map(|(option, text)| {
                         let selected = {
                             let option = option.clone();
-                            move || value.get() == option
+                            move || value.try_with(|v| *v == option).unwrap_or(false)
                         };
                         view! { <option value=option selected=selected>{text}</option> }
                     })
                     .collect_view()}
             </select>
-            {move || message.get().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+            {move || message.try_get().flatten().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>
     }
 }
@@ -184,8 +190,9 @@ pub fn SelectField(
 /// The form-level message for a failed submission, announced to screen readers.
 #[component]
 pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    // `try_get`: a dialog may close (and dispose this) in the same tick its action finishes.
     move || {
-        error.get().map(|e| {
+        error.try_get().flatten().map(|e| {
             view! {
                 <div class="alert alert-error" role="alert">
                     {e.to_string()}
@@ -200,7 +207,7 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
 pub fn StatusMessage(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <div role="status" class="status-region">
-            {move || message.get().map(|m| view! { <div class="alert alert-success">{m}</div> })}
+            {move || message.try_get().flatten().map(|m| view! { <div class="alert alert-success">{m}</div> })}
         </div>
     }
 }
@@ -214,8 +221,9 @@ pub fn SubmitButton(
 ) -> impl IntoView {
     let busy_label = pending_label.unwrap_or_else(|| format!("{label}…"));
     view! {
-        <button type="submit" class=class disabled=move || pending.get() aria-busy=move || pending.get().then_some("true")>
-            {move || if pending.get() { busy_label.clone() } else { label.clone() }}
+        <button type="submit" class=class disabled=move || pending.try_get().unwrap_or(false)
+            aria-busy=move || pending.try_get().unwrap_or(false).then_some("true")>
+            {move || if pending.try_get().unwrap_or(false) { busy_label.clone() } else { label.clone() }}
         </button>
     }
 }

@@ -170,14 +170,13 @@ fn UserTable(list: UserList, query: Memo<UserQuery>) -> impl IntoView {
 pub fn InviteDialog(open: RwSignal<bool>, on_sent: Callback<usize>) -> impl IntoView {
     let action = ServerAction::<InviteUsers>::new();
     on_success(action.value(), move |count: &usize| on_sent.run(*count));
-    let options = Resource::new(move || open.get(), |open| async move {
-        if open { user_form_options().await.map(Some) } else { Ok(None) }
-    });
     view! {
         <Dialog id="invite-users" open title="Invite users"
             description=Signal::derive(|| "Each address gets its own single-use link to join with the role and company you choose.".to_owned())>
             {move || {
                 action.clear();
+                // Loaded each time the dialog opens, and dropped with it.
+                let options = Resource::new(|| (), |_| async move { user_form_options().await.map(Some) });
                 let value = action.value();
                 let emails = RwSignal::new(String::new());
                 let role = RwSignal::new(String::new());

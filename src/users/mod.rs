@@ -788,7 +788,7 @@ pub async fn reset_user_password(
     let target = ssr::manageable_user(&mut tx, &staff, id).await?;
     sqlx::query!(
         "UPDATE users SET password_hash = $3, must_change_password = true, password_expires_at = $4,
-                          password_changed_at = $5, updated_at = $5, version = version + 1
+                          password_changed_at = $5, updated_at = $5
           WHERE account_id = $1 AND id = $2",
         staff.account_id,
         id,
