@@ -89,14 +89,24 @@ ensure_postgres() {
   fi
   [ "$(id -u)" = 0 ] && chown -R postgres: "$PG_HOME"
   local port
+  local opts="${PG_EXTRA_OPTS:-}"
   if pg_as_owner pg_ctl status -D "$data" >/dev/null 2>&1; then
     port=$(cat "$PG_HOME/port")
+    # Restart when a caller needs other server settings than the running ones (the benchmark).
+    if [ "$(cat "$PG_HOME/options" 2>/dev/null)" != "$opts" ]; then
+      log "Restarting PostgreSQL with: ${opts:-default settings}"
+      pg_as_owner pg_ctl stop -D "$data" -m fast -w -s
+      pg_as_owner pg_ctl start -D "$data" -l "$PG_HOME/server.log" -w -s \
+        -o "-p $port -k $PG_HOME -c listen_addresses=127.0.0.1 -c max_connections=300 $opts"
+      echo "$opts" >"$PG_HOME/options"
+    fi
   else
     port=$(free_port 54329)
     echo "$port" >"$PG_HOME/port"
     log "Starting PostgreSQL on 127.0.0.1:$port"
     pg_as_owner pg_ctl start -D "$data" -l "$PG_HOME/server.log" -w -s \
-      -o "-p $port -k $PG_HOME -c listen_addresses=127.0.0.1 -c max_connections=300"
+      -o "-p $port -k $PG_HOME -c listen_addresses=127.0.0.1 -c max_connections=300 $opts"
+    echo "$opts" >"$PG_HOME/options"
   fi
   export DATABASE_URL="postgres://roster@127.0.0.1:$port/roster"
   if ! psql "postgres://roster@127.0.0.1:$port/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'roster'" | grep -q 1; then

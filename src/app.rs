@@ -3,10 +3,13 @@
 
 use crate::{
     auth::{
-        use_auth, AuthContext, ChangePasswordPage, ForgotPasswordPage, ProfilePage, ResetPasswordPage, SessionView,
-        SignInPage, SignUpPage,
+        use_auth, AuthContext, ChangePasswordPage, ConfirmEmailPage, ForgotPasswordPage, ProfilePage, RegisterPage,
+        ResetPasswordPage, SessionView, SignInPage, SignUpPage,
     },
     companies::CompaniesPage,
+    customer_groups::CustomerGroupsPage,
+    customer_types::{CustomerTypeEditorPage, CustomerTypesPage},
+    customers::{AddByAccountPage, CustomerPage, CustomersPage, NewCustomerPage},
     home::HomePage,
     outbox::OutboxPage,
     permissions::{Module, Permission},
@@ -66,6 +69,8 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/invitation") view=AcceptInvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=PublicOnly(RegisterPage) ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
@@ -79,6 +84,14 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/roles/new") view=RoleEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles/:id") view=RoleEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=AccountSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/new") view=NewCustomerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/add-by-account") view=AddByAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id") view=CustomerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-types") view=CustomerTypesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-types/new") view=CustomerTypeEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-types/:id") view=CustomerTypeEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-groups") view=CustomerGroupsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
     }
@@ -177,6 +190,25 @@ fn icon(path: &'static str) -> AnyView {
 /// rest whatever the navigation shows.
 pub fn navigation(session: &SessionView) -> Vec<NavItem> {
     let mut items = vec![NavItem { label: "Overview", href: "/", icon: icon("M3 11l9-7 9 7v9a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z") }];
+    if session.sees(Module::Customers) {
+        items.push(NavItem {
+            label: "Customers",
+            href: "/customers",
+            icon: icon("M16 11a4 4 0 1 0-8 0M4 21v-1a5 5 0 0 1 5-5h6a5 5 0 0 1 5 5v1M12 7V3"),
+        });
+        items.push(NavItem {
+            label: "Customer groups",
+            href: "/customer-groups",
+            icon: icon("M3 7h18M3 12h18M3 17h12"),
+        });
+    }
+    if session.sees(Module::CustomerTypes) {
+        items.push(NavItem {
+            label: "Customer types",
+            href: "/customer-types",
+            icon: icon("M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z"),
+        });
+    }
     if session.sees(Module::Companies) {
         items.push(NavItem {
             label: "Companies",

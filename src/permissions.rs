@@ -286,3 +286,79 @@ mod tests {
         assert!(may_assign(engineer, BuiltinRole::Owner.rank()));
     }
 }
+
+/// The customer-feature catalogue (SPEC 4.1): what a customer type lets its customers do.
+/// Stored in `customer_types.features` by its [`CustomerFeature::key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CustomerFeature {
+    CreatePlant,
+    AddGateway,
+    SharePlant,
+    DeleteInverter,
+    FirmwareUpgrade,
+    OperationalData,
+    ManageCustomerUsers,
+    ManageSubCustomers,
+    EditCustomerProfile,
+}
+
+impl CustomerFeature {
+    pub const ALL: [CustomerFeature; 9] = [
+        CustomerFeature::CreatePlant,
+        CustomerFeature::AddGateway,
+        CustomerFeature::SharePlant,
+        CustomerFeature::DeleteInverter,
+        CustomerFeature::FirmwareUpgrade,
+        CustomerFeature::OperationalData,
+        CustomerFeature::ManageCustomerUsers,
+        CustomerFeature::ManageSubCustomers,
+        CustomerFeature::EditCustomerProfile,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            CustomerFeature::CreatePlant => "create_plant",
+            CustomerFeature::AddGateway => "add_gateway",
+            CustomerFeature::SharePlant => "share_plant",
+            CustomerFeature::DeleteInverter => "delete_inverter",
+            CustomerFeature::FirmwareUpgrade => "firmware_upgrade",
+            CustomerFeature::OperationalData => "operational_data",
+            CustomerFeature::ManageCustomerUsers => "manage_customer_users",
+            CustomerFeature::ManageSubCustomers => "manage_sub_customers",
+            CustomerFeature::EditCustomerProfile => "edit_customer_profile",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.key() == key)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CustomerFeature::CreatePlant => "Create plant",
+            CustomerFeature::AddGateway => "Add gateway",
+            CustomerFeature::SharePlant => "Share plant",
+            CustomerFeature::DeleteInverter => "Delete inverter",
+            CustomerFeature::FirmwareUpgrade => "Firmware upgrade",
+            CustomerFeature::OperationalData => "Operational data",
+            CustomerFeature::ManageCustomerUsers => "Manage customer users",
+            CustomerFeature::ManageSubCustomers => "Manage sub-customers",
+            CustomerFeature::EditCustomerProfile => "Edit customer profile",
+        }
+    }
+}
+
+#[cfg(test)]
+mod customer_feature_tests {
+    use super::CustomerFeature;
+
+    #[test]
+    fn feature_keys_round_trip_and_are_unique() {
+        for f in CustomerFeature::ALL {
+            assert_eq!(CustomerFeature::from_key(f.key()), Some(f));
+        }
+        let mut keys: Vec<_> = CustomerFeature::ALL.iter().map(|f| f.key()).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 9);
+    }
+}

@@ -7,7 +7,7 @@ mod profile;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use pages::{ForgotPasswordPage, PasswordChecklist, ResetPasswordPage, SignInPage, SignUpPage};
+pub use pages::{ConfirmEmailPage, ForgotPasswordPage, PasswordChecklist, RegisterPage, ResetPasswordPage, SignInPage, SignUpPage};
 pub use profile::{ChangePasswordPage, ProfilePage};
 
 use crate::{
@@ -301,6 +301,11 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
             return Err(AppError::Refused(SIGN_IN_FAILED.into()));
         }
     };
+    if user.status == "unconfirmed" {
+        return Err(AppError::Refused(
+            "Confirm your e-mail address first: open the link we sent you when you registered.".into(),
+        ));
+    }
     if user.status != "active" {
         return Err(AppError::Refused("This user is disabled. Ask your administrator to enable it.".into()));
     }
@@ -633,6 +638,149 @@ pub async fn change_password(
     let next = if user.must_change_password { "/" } else { "/profile/password?changed=1" };
     redirect_plain_form(next);
     Ok(next.into())
+}
+
+/// How long an e-mail confirmation link works.
+pub const CONFIRMATION_LINK_HOURS: i64 = 24;
+
+/// SPEC 1.5: a person registers a personal account, confirmed by an e-mailed link. The answer is
+/// the same whether or not the address is taken (its owner gets a note instead).
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(display_name: String, email: String, password: String, password_confirm: String) -> Result<(), AppError> {
+    use crate::{
+        audit::ssr as audit,
+        outbox::ssr::{enqueue, templates::Mail},
+        server::{http::redirect_plain_form, state::app_state, tokens},
+        validation::{required_text, NAME_MAX_CHARS},
+    };
+    use chrono::Duration;
+    let state = app_state()?;
+    let mut errors = FieldErrors::default();
+    let name = errors.take("display_name", required_text(&display_name, "your name", NAME_MAX_CHARS));
+    let parsed_email = errors.take("email", Email::parse(&email));
+    let parsed = errors.take("password", Password::parse(&password, Some(&email)));
+    errors.take("password_confirm", confirm_matches(&password, &password_confirm));
+    let (Some(name), Some(email), Some(password)) = (name, parsed_email, parsed) else {
+        return Err(AppError::Validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    // Hash first either way, so a taken address answers no faster.
+    let hash = state.passwords.hash(&password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND status <> 'removed') AS "taken!""#,
+        email.normalized()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        let base = state.config.base_url();
+        enqueue(
+            &mut tx,
+            &state,
+            None,
+            email.as_str(),
+            Mail::AlreadyRegistered { sign_in_link: &format!("{base}/sign-in"), reset_link: &format!("{base}/forgot-password") },
+        )
+        .await?;
+    } else {
+        let user_id = sqlx::query_scalar!(
+            "INSERT INTO users (kind, email, display_name, status, password_hash, password_changed_at, created_at, updated_at)
+             VALUES ('registered', $1, $2, 'unconfirmed', $3, $4, $4, $4) RETURNING id",
+            email.as_str(),
+            name,
+            hash,
+            now
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| crate::server::errors::db_error(e, &[]))?;
+        let (token, token_hash) = tokens::generate();
+        sqlx::query!(
+            "INSERT INTO one_time_tokens (token_hash, purpose, user_id, created_at, expires_at)
+             VALUES ($1, 'email_confirmation', $2, $3, $4)",
+            token_hash,
+            user_id,
+            now,
+            now + Duration::hours(CONFIRMATION_LINK_HOURS)
+        )
+        .execute(&mut *tx)
+        .await?;
+        let link = format!("{}/confirm-email?token={token}", state.config.base_url());
+        enqueue(&mut tx, &state, None, email.as_str(), Mail::EmailConfirmation { name: &name, link: &link, valid_hours: CONFIRMATION_LINK_HOURS })
+            .await?;
+        audit::record(
+            &mut tx,
+            now,
+            audit::Event {
+                account_id: None,
+                actor_id: Some(user_id),
+                actor_label: email.as_str(),
+                action: "user.registered",
+                record_type: "user",
+                record_id: Some(user_id),
+                changes: serde_json::json!({}),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    redirect_plain_form("/register?sent=1");
+    Ok(())
+}
+
+/// Confirms a registration and signs the person in (a button on the link's page, so mail
+/// scanners that open links do not confirm anything).
+#[server(prefix = "/api", endpoint = "confirm_email")]
+pub async fn confirm_email(token: String) -> Result<String, AppError> {
+    use crate::{audit::ssr as audit, server::{http::redirect_plain_form, state::app_state, tokens}};
+    let state = app_state()?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let Some(link) = sqlx::query!(
+        "SELECT t.id, t.user_id, t.expires_at, t.used_at, u.email, u.status
+           FROM one_time_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.token_hash = $1 AND t.purpose = 'email_confirmation' AND u.account_id IS NULL
+          FOR UPDATE OF t, u",
+        tokens::hash(&token)
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Err(AppError::Refused("This confirmation link is not valid. Register again to get a new one.".into()));
+    };
+    if link.used_at.is_some() || link.status != "unconfirmed" {
+        return Err(AppError::Refused("This address is already confirmed. Sign in instead.".into()));
+    }
+    if link.expires_at <= now {
+        return Err(AppError::Refused("This confirmation link has expired. Register again to get a new one.".into()));
+    }
+    sqlx::query!("UPDATE users SET status = 'active', updated_at = $2 WHERE id = $1 AND account_id IS NULL", link.user_id, now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("UPDATE one_time_tokens SET used_at = $2 WHERE id = $1", link.id, now).execute(&mut *tx).await?;
+    ssr::sessions::end_current(&mut tx).await?;
+    ssr::sessions::start(&mut tx, &state, link.user_id, None).await?;
+    audit::record(
+        &mut tx,
+        now,
+        audit::Event {
+            account_id: None,
+            actor_id: Some(link.user_id),
+            actor_label: &link.email,
+            action: "user.email_confirmed",
+            record_type: "user",
+            record_id: Some(link.user_id),
+            changes: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    redirect_plain_form("/");
+    Ok("/".into())
 }
 
 #[server(prefix = "/api", endpoint = "profile")]

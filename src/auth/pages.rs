@@ -2,7 +2,10 @@
 //! posting to its server function, so it works before the WebAssembly has loaded; once it has,
 //! the same form validates as the user types.
 
-use super::{check_reset_link, LinkState, RequestPasswordReset, ResetPassword, SignIn, SignUp, RESET_LINK_MINUTES};
+use super::{
+    check_reset_link, ConfirmEmail, LinkState, Register, RequestPasswordReset, ResetPassword, SignIn, SignUp, CONFIRMATION_LINK_HOURS,
+    RESET_LINK_MINUTES,
+};
 use crate::{
     ui::{action_error, load_page, on_success, server_field, AuthLayout, FormAlert, SubmitButton, TextField},
     validation::{confirm_matches, required_text, Email, Password, PasswordChecks, NAME_MAX_CHARS},
@@ -83,7 +86,8 @@ pub fn SignInPage() -> impl IntoView {
                 </div>
                 <SubmitButton label="Sign in" pending=action.pending() pending_label="Signing in…" class="btn btn-primary btn-block"/>
             </ActionForm>
-            <p class="auth-switch">"New to Roster? " <a href="/sign-up">"Create an account"</a></p>
+            <p class="auth-switch">"New to Roster? " <a href="/sign-up">"Set up your business"</a></p>
+            <p class="auth-switch auth-switch-tight">"A customer of a business on Roster? " <a href="/register">"Create a personal account"</a></p>
         </AuthLayout>
     }
 }
@@ -277,6 +281,68 @@ fn ResetPasswordForm(token: String) -> impl IntoView {
                 />
                 <SubmitButton label="Save new password" pending=action.pending() pending_label="Saving…" class="btn btn-primary btn-block"/>
             </ActionForm>
+        </AuthLayout>
+    }
+}
+
+/// SPEC 1.5: a person creates a personal account, confirmed by e-mail.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let value = action.value();
+    let query = use_query_map();
+    let sent = move || query.with(|q| q.get("sent").is_some()) || matches!(value.get(), Some(Ok(())));
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let password_confirm = RwSignal::new(String::new());
+    view! {
+        <Title text="Create a personal account"/>
+        <AuthLayout title="Create a personal account"
+            subtitle="For customers of businesses that use Roster. Once you have an account, a business you work with can add you as its customer.">
+            <Show when=sent fallback=move || view! {
+                <FormAlert error=action_error(value)/>
+                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    <TextField label="Your name" name="display_name" autocomplete="name" value=name
+                        rule=Signal::derive(move || required_text(&name.get(), "your name", NAME_MAX_CHARS).err())
+                        server_error=server_field(value, "display_name") required=true autofocus=true/>
+                    <TextField label="E-mail" name="email" input_type="email" autocomplete="email" value=email
+                        rule=email_rule(email) server_error=server_field(value, "email") required=true/>
+                    <TextField label="Password" name="password" input_type="password" autocomplete="new-password" value=password
+                        rule=Signal::derive(move || Password::parse(&password.get(), Some(&email.get())).err())
+                        server_error=server_field(value, "password") required=true/>
+                    <PasswordChecklist password=password email=email/>
+                    <TextField label="Repeat password" name="password_confirm" input_type="password" autocomplete="new-password"
+                        value=password_confirm
+                        rule=Signal::derive(move || confirm_matches(&password.get(), &password_confirm.get()).err())
+                        server_error=server_field(value, "password_confirm") required=true/>
+                    <SubmitButton label="Create personal account" pending=action.pending() pending_label="Creating…" class="btn btn-primary btn-block"/>
+                </ActionForm>
+            }>
+                <div class="alert alert-success" role="status">
+                    {format!("Check your inbox: we sent a link to confirm your address. It works for {CONFIRMATION_LINK_HOURS} hours.")}
+                </div>
+            </Show>
+            <p class="auth-switch">"Already registered? " <a href="/sign-in">"Sign in"</a></p>
+        </AuthLayout>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.with(|q| q.get("token").unwrap_or_default());
+    let action = ServerAction::<ConfirmEmail>::new();
+    on_success(action.value(), |home: &String| load_page(home));
+    view! {
+        <Title text="Confirm your e-mail address"/>
+        <AuthLayout title="Confirm your e-mail address" subtitle="One click and your personal account is ready.">
+            <FormAlert error=action_error(action.value())/>
+            <ActionForm action=action attr:class="form">
+                <input type="hidden" name="token" value=token/>
+                <SubmitButton label="Confirm my e-mail address" pending=action.pending() pending_label="Confirming…" class="btn btn-primary btn-block"/>
+            </ActionForm>
+            <p class="auth-switch"><a href="/sign-in">"Back to sign in"</a></p>
         </AuthLayout>
     }
 }

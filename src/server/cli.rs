@@ -39,6 +39,15 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Generate realistic customers in an account, for demos and benchmarks.
+    Seed {
+        /// The account, by id or by exact name.
+        #[arg(long)]
+        account: String,
+        /// How many customers to add.
+        #[arg(long, default_value_t = 1000)]
+        customers: i64,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -84,6 +93,28 @@ pub async fn run(cli: Cli) -> Result<()> {
             if temporary {
                 println!("Temporary password (must be changed at first sign-in): {password}");
             }
+            Ok(())
+        }
+        Command::Seed { account, customers } => {
+            let db = super::pool(cli.config.database_url.as_deref().ok_or("DATABASE_URL is not set")?)?;
+            super::migrate(&db).await?;
+            let account_id: i64 = match account.parse::<i64>() {
+                Ok(id) => id,
+                Err(_) => sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
+                    .bind(&account)
+                    .fetch_optional(&db)
+                    .await?
+                    .ok_or_else(|| format!("no account named {account}"))?,
+            };
+            let started = std::time::Instant::now();
+            let report = crate::customers::ssr::seed::seed(&db, account_id, customers, |line| println!("  {line}")).await?;
+            println!(
+                "Seeded {} customers into account {account_id} in {:.1?} (rows {:.1?}, indexes {:.1?}).",
+                report.inserted,
+                started.elapsed(),
+                report.insert_time,
+                report.index_time
+            );
             Ok(())
         }
     }

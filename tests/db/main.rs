@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod boundary;
+mod customers;
 mod isolation;
 mod matrix;
 mod outbox;

@@ -68,6 +68,15 @@ pub async fn insert_account(
         .execute(&mut *conn)
         .await?;
 
+    sqlx::query!(
+        "INSERT INTO customer_types (account_id, name, description, is_default, created_at)
+         VALUES ($1, 'Standard', 'The type new customers get unless you choose another.', true, $2)",
+        account_id,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+
     let mut administrator_role = None;
     for role in BuiltinRole::ALL {
         let role_id = sqlx::query_scalar!(

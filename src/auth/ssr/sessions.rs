@@ -98,7 +98,9 @@ pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
     let Some(row) = sqlx::query!(
         r#"SELECT s.user_id, s.last_seen_at, s.idle_seconds, s.idle_expires_at, s.absolute_expires_at,
                   u.account_id, u.kind, u.email, u.display_name, u.status, u.must_change_password,
-                  u.company_id, u.role_id, a.name AS "account_name?", r.name AS "role_name?", r.rank AS "role_rank?"
+                  u.company_id, u.role_id, a.name AS "account_name?", r.name AS "role_name?", r.rank AS "role_rank?",
+                  COALESCE((SELECT array_agg(p.permission) FROM role_permissions p
+                             WHERE p.account_id = u.account_id AND p.role_id = u.role_id), '{}') AS "permissions!"
              FROM sessions s
              JOIN users u ON u.id = s.user_id
              LEFT JOIN accounts a ON a.id = u.account_id
@@ -132,19 +134,9 @@ pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
         (Some(id), Some(name), Some(rank)) => Some(RoleRef { id, name, rank }),
         _ => None,
     };
-    let permissions = match (&role, row.account_id) {
-        (Some(role), _) if role.rank == ADMINISTRATOR_RANK => Permission::ALL.into_iter().collect(),
-        (Some(role), Some(account_id)) => sqlx::query_scalar!(
-            "SELECT permission FROM role_permissions WHERE account_id = $1 AND role_id = $2",
-            account_id,
-            role.id,
-        )
-        .fetch_all(&state.db)
-        .await?
-        .iter()
-        .filter_map(|key| Permission::from_key(key))
-        .collect(),
-        _ => BTreeSet::new(),
+    let permissions = match &role {
+        Some(role) if role.rank == ADMINISTRATOR_RANK => Permission::ALL.into_iter().collect(),
+        _ => row.permissions.iter().filter_map(|key| Permission::from_key(key)).collect(),
     };
     Ok(Some(SignedIn {
         user_id: row.user_id,

@@ -18,6 +18,8 @@ pub enum Mail<'a> {
     TemporaryPassword { name: &'a str, account: &'a str, password: &'a str, sign_in_link: &'a str },
     AccountCreated { name: &'a str, account: &'a str, inviter: &'a str, sign_in_link: &'a str },
     PasswordSetByAdministrator { name: &'a str, account: &'a str, sign_in_link: &'a str },
+    EmailConfirmation { name: &'a str, link: &'a str, valid_hours: i64 },
+    AlreadyRegistered { sign_in_link: &'a str, reset_link: &'a str },
 }
 
 /// The kind of message whose body holds a secret and is replaced once it was delivered.
@@ -77,6 +79,28 @@ impl Mail<'_> {
                 ],
                 Some(("Sign in", sign_in_link)),
                 "If you were not expecting this, tell the administrators of your account.",
+            ),
+            Mail::EmailConfirmation { name, link, valid_hours } => compose(
+                "email_confirmation",
+                "Confirm your e-mail address for Roster",
+                name,
+                &[
+                    "Thanks for creating a personal Roster account.",
+                    &format!("Confirm that this address is yours; the link works once, for {valid_hours} hours."),
+                ],
+                Some(("Confirm my e-mail address", link)),
+                "If you did not create an account, ignore this message and nothing happens.",
+            ),
+            Mail::AlreadyRegistered { sign_in_link, reset_link } => compose(
+                "already_registered",
+                "You already have a Roster account",
+                "there",
+                &[
+                    "Someone, probably you, tried to create a Roster account with this address, but it already has one.",
+                    &format!("If you forgot your password, reset it here: {reset_link}"),
+                ],
+                Some(("Sign in", sign_in_link)),
+                "If this was not you, you can ignore this message.",
             ),
             Mail::PasswordSetByAdministrator { name, account, sign_in_link } => compose(
                 "password_set",
