@@ -134,7 +134,7 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
         } else {
             view! {
                 <section class="card card-flush">
-                    <table class="table">
+                    <table class="table table-compact">
                         <caption class="visually-hidden">"Customers"</caption>
                         <thead>
                             <tr>
@@ -157,6 +157,9 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
                             {list.rows.into_iter().map(|c| {
                                 let id = c.id;
                                 let title = c.title.clone();
+                                let company = c.company_name.clone().unwrap_or_default();
+                                let email = c.email.clone().unwrap_or_default();
+                                let (company_hint, email_hint) = (company.clone(), email.clone());
                                 view! {
                                     <tr class:row-selected=move || selected.with(|s| s.contains(&id))>
                                         {selectable.then(|| view! {
@@ -167,12 +170,12 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
                                             </td>
                                         })}
                                         <th scope="row"><a href=format!("/customers/{id}")>{c.title}</a></th>
-                                        <td>{c.company_name.unwrap_or_default()}</td>
-                                        <td>{c.email.unwrap_or_default()}</td>
+                                        <td class="cell-clip" title=company_hint>{company}</td>
+                                        <td class="cell-clip" title=email_hint>{email}</td>
                                         <td>{c.country.unwrap_or_default()}</td>
                                         <td>{c.city.unwrap_or_default()}</td>
                                         <td>{c.type_name}</td>
-                                        <td class="nowrap">{format_time(&c.created_at)}</td>
+                                        <td><time datetime=c.created_at.to_rfc3339() title=format_time(&c.created_at)>{c.created_at.format("%Y-%m-%d").to_string()}</time></td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -97,9 +97,10 @@ fn OverviewView(overview: Overview) -> impl IntoView {
         _ => "Your personal account is not part of any business yet. A business that serves you can add you as a customer.".into(),
     };
     let sign_ins = overview.recent_sign_ins;
+    let in_account = overview.account_name.is_some();
     view! {
         <PageHeader title=format!("Welcome, {first_name}") description=description/>
-        <section class="stat-grid" aria-label="Account at a glance">
+        <section class="stat-grid" aria-label="Account at a glance" hidden=!in_account>
             <div class="stat-card">
                 <span class="stat-label">"Companies"</span>
                 <span class="stat-value">{overview.company_count}</span>

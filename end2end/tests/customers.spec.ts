@@ -1,0 +1,239 @@
+import { expect, Page } from '@playwright/test';
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import {
+  test, PASSWORD, expectAccessible, watchConsole, hydrated, linkIn, readMail, screenshot, signIn, signUp, uniqueEmail,
+} from './support';
+
+/** Adds generated customers with the CLI (`roster seed`), as a tester preparing data would. */
+function seed(account: string, count: number) {
+  const bin = process.env.ROSTER_E2E_BIN ?? path.join(__dirname, '..', '..', 'target', 'release', 'roster');
+  execFileSync(bin, ['seed', '--account', account, '--customers', String(count)], {
+    env: { ...process.env, DATABASE_URL: process.env.ROSTER_E2E_DATABASE_URL, RUST_LOG: 'error' },
+    stdio: 'pipe',
+  });
+}
+
+async function business(page: Page, tag: string) {
+  const name = `Helios ${tag} ${Date.now().toString(36)}`;
+  await signUp(page, { business: name, name: 'Casey Admin', email: uniqueEmail(`cust-${tag}`) });
+  return name;
+}
+
+async function openCustomers(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Customers' })).toBeVisible();
+}
+
+async function addCustomer(page: Page, fields: Record<string, string>, opts: { type?: string } = {}) {
+  await page.goto('/customers/new');
+  await hydrated(page);
+  for (const [label, value] of Object.entries(fields)) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+  if (opts.type) await page.getByLabel('Customer type').selectOption({ label: opts.type });
+  await page.getByRole('button', { name: 'Create customer' }).click();
+  await expect(page.getByRole('status')).toContainText('The customer has been created.');
+  await hydrated(page);
+}
+
+test('a customer type with three permissions', async ({ page }) => {
+  await business(page, 'types');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer types' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Customer types' })).toBeVisible();
+  await expect(page.getByRole('row', { name: /Standard/ })).toContainText('Default');
+  await expectAccessible(page);
+  await page.getByRole('link', { name: 'New customer type' }).click();
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Plant owner');
+  await page.getByLabel('Description').fill('Owners who run their own plants.');
+  for (const feature of ['Create plant', 'Add gateway', 'Manage customer users']) {
+    await page.getByRole('checkbox', { name: feature }).check();
+  }
+  await expectAccessible(page);
+  await screenshot(page, 'customer-type-editor');
+  await page.getByRole('button', { name: 'Save customer type' }).click();
+  const row = page.getByRole('row', { name: /Plant owner/ });
+  await expect(row).toContainText('Create plant, Add gateway, Manage customer users');
+});
+
+test('create customers, find, sort, page, edit with a validation error first', async ({ page }) => {
+  const account = await business(page, 'list');
+  await addCustomer(page, {
+    Title: 'Zephyr Rooftops',
+    'Company name': 'Zephyr Rooftops Ltd',
+    'E-mail': 'ops@zephyr.example',
+    Phone: '+44 20 7946 0958',
+    Country: 'United Kingdom',
+    State: 'England',
+    City: 'Bristol',
+    Address: '1 Harbour Side',
+    'Address line 2': 'Unit 4',
+    ZIP: 'BS1 5TT',
+    Description: 'Every field filled in.',
+  });
+  await expect(page.getByRole('heading', { level: 1, name: 'Zephyr Rooftops' })).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, 'customer-details');
+  seed(account, 60);
+
+  await openCustomers(page);
+  await expect(page.getByText('61 customers')).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, 'customers');
+  // Find by search.
+  await page.getByLabel('Search').fill('zephyr');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/q=zephyr/);
+  await expect(page.getByText('1 customer', { exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Zephyr Rooftops' })).toBeVisible();
+  // Sort by city, then page forward and back.
+  await page.goto('/customers?sort=city&size=25');
+  await hydrated(page);
+  const cities = await page.getByRole('row').locator('td:nth-child(6)').allInnerTexts();
+  expect(cities).toEqual([...cities].sort((a, b) => a.localeCompare(b)));
+  const firstTitle = await page.getByRole('rowheader').first().innerText();
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await expect(page.getByText('Page 2')).toBeVisible();
+  await expect(page.getByRole('rowheader').first()).not.toHaveText(firstTitle);
+  await page.getByRole('link', { name: 'Previous page' }).click();
+  await expect(page.getByText('Page 1', { exact: true })).toBeVisible();
+  await expect(page.getByRole('rowheader').first()).toHaveText(firstTitle);
+  // The page size sticks.
+  await page.getByRole('link', { name: '10', exact: true }).click();
+  await expect(page.getByRole('rowheader')).toHaveCount(10);
+  await page.goto('/customers');
+  await expect(page.getByRole('rowheader')).toHaveCount(10);
+
+  // Edit with a validation error first.
+  await page.goto('/customers?q=zephyr');
+  await page.getByRole('link', { name: 'Zephyr Rooftops' }).click();
+  await hydrated(page);
+  await page.getByLabel('E-mail', { exact: true }).fill('not-an-address');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText('Enter a valid e-mail address, like name@example.com.')).toBeVisible();
+  await page.getByLabel('E-mail', { exact: true }).fill('hello@zephyr.example');
+  await page.getByLabel('City', { exact: true }).fill('Bath');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status')).toContainText('The changes have been saved.');
+  await expect(page.getByLabel('City', { exact: true })).toHaveValue('Bath');
+});
+
+test('a sub-customer, a group, and a bulk delete of three', async ({ page }) => {
+  await business(page, 'tree');
+  for (const title of ['Alpha Farm', 'Beta Farm', 'Gamma Farm', 'Delta Farm']) {
+    await addCustomer(page, { Title: title, City: 'Utrecht' });
+  }
+  // A sub-customer of Alpha Farm.
+  await page.goto('/customers?q=alpha');
+  await page.getByRole('link', { name: 'Alpha Farm' }).click();
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Add sub-customer' }).click();
+  await hydrated(page);
+  await expect(page.getByText('This customer will be a sub-customer of Alpha Farm.')).toBeVisible();
+  await page.getByLabel('Title').fill('Alpha Farm North');
+  await page.getByRole('button', { name: 'Create customer' }).click();
+  await expect(page.getByRole('navigation', { name: 'Breadcrumbs' }).getByRole('link', { name: 'Alpha Farm' })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Breadcrumbs' }).getByRole('link', { name: 'Alpha Farm' }).click();
+  await page.getByRole('link', { name: /Sub-customers/ }).click();
+  await expect(page.getByRole('link', { name: 'Alpha Farm North' })).toBeVisible();
+  await expectAccessible(page);
+
+  // A group, and Beta Farm in it.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer groups' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'New group' }).click();
+  await page.getByRole('dialog', { name: 'New group' }).getByLabel('Group name').fill('Key accounts');
+  await page.getByRole('dialog', { name: 'New group' }).getByRole('button', { name: 'Save group' }).click();
+  await expect(page.getByRole('row', { name: /Key accounts/ })).toBeVisible();
+  await expectAccessible(page);
+  await page.goto('/customers?q=beta');
+  await page.getByRole('link', { name: 'Beta Farm' }).click();
+  await page.getByRole('link', { name: /Groups/ }).click();
+  await hydrated(page);
+  await page.getByRole('checkbox', { name: 'Key accounts' }).check();
+  await page.getByRole('button', { name: 'Save groups' }).click();
+  await expect(page.getByRole('status')).toContainText('The groups have been saved.');
+  await page.goto('/customer-groups');
+  await expect(page.getByRole('row', { name: /Key accounts/ }).getByRole('cell').first()).toHaveText('1');
+
+  // Bulk-delete three.
+  await page.goto('/customers?q=farm');
+  await hydrated(page);
+  for (const title of ['Beta Farm', 'Gamma Farm', 'Delta Farm']) {
+    await page.getByRole('checkbox', { name: `Select ${title}` }).check();
+  }
+  await expect(page.getByRole('region', { name: 'Selected customers' })).toContainText('3 selected');
+  await page.getByRole('region', { name: 'Selected customers' }).getByRole('button', { name: 'Delete' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete 3 customers?' });
+  await expect(dialog).toContainText('These 3 customers will be deleted. This cannot be undone.');
+  await expectAccessible(page);
+  await dialog.getByRole('button', { name: 'Delete customers' }).click();
+  await expect(page.getByRole('status').filter({ hasText: '3 customers were deleted.' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Gamma Farm' })).toHaveCount(0);
+
+  // Delete a customer with a sub-customer, after reading the confirmation.
+  await page.goto('/customers?q=alpha');
+  await page.getByRole('link', { name: 'Alpha Farm', exact: true }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Delete' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete Alpha Farm?' });
+  await expect(confirm).toContainText('This customer will be deleted with 1 sub-customer. This cannot be undone.');
+  await confirm.getByRole('button', { name: 'Delete customer' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Customers' })).toBeVisible();
+  await page.goto('/customers?q=alpha');
+  await expect(page.getByText('No customers match.')).toBeVisible();
+});
+
+test('self-register, confirm by e-mail, and be added as a customer by account', async ({ page, browser }) => {
+  const person = uniqueEmail('solo');
+  const context = await browser.newContext();
+  const visitor = await context.newPage();
+  const problems: string[] = [];
+  watchConsole(visitor, problems);
+  await visitor.goto('/sign-in');
+  await visitor.getByRole('link', { name: 'Create a personal account' }).click();
+  await hydrated(visitor);
+  await expectAccessible(visitor);
+  await visitor.getByLabel('Your name').fill('Sol Owner');
+  await visitor.getByLabel('E-mail').fill(person);
+  await visitor.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await visitor.getByLabel('Repeat password').fill(PASSWORD);
+  await visitor.getByRole('button', { name: 'Create personal account' }).click();
+  await expect(visitor.getByRole('status')).toContainText('Check your inbox');
+  const mail = await readMail(person, /Confirm your e-mail address/);
+  await visitor.goto(linkIn(mail.text, '/confirm-email?token='));
+  await hydrated(visitor);
+  await expectAccessible(visitor);
+  await visitor.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+  await expect(visitor.getByText('Your personal account is not part of any business yet.')).toBeVisible();
+  expect(problems).toEqual([]);
+  await context.close();
+
+  await business(page, 'byaccount');
+  await openCustomers(page);
+  await page.getByRole('link', { name: 'Add by account' }).click();
+  await hydrated(page);
+  await expectAccessible(page);
+  await page.getByLabel('E-mail of the registered person').fill(uniqueEmail('ghost'));
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await expect(page.getByText('No registered account is available for this e-mail.')).toBeVisible();
+  await page.getByLabel('E-mail of the registered person').fill(person);
+  await page.getByLabel('Company name').fill('Sol Energy');
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Sol Energy' })).toBeVisible();
+  await expect(page.getByText('Customer users').locator('..')).toContainText('1');
+});
+
+test('the customer pages stay usable before anything is selected or filtered', async ({ page }) => {
+  await business(page, 'empty');
+  await openCustomers(page);
+  await expect(page.getByText('0 customers')).toBeVisible();
+  await expect(page.getByText('No customers match.')).toBeVisible();
+  await expectAccessible(page);
+  await page.getByRole('link', { name: 'Add customer' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Create customer' }).click();
+  await expect(page.getByText('Enter a title.')).toBeVisible();
+  await expectAccessible(page);
+});
