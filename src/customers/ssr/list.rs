@@ -22,6 +22,8 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 /// How many rows of the title order a search first walks: enough for common terms to fill a
 /// page, few enough to cost little when the term turns out rare.
 pub const PROBE_WINDOW: i64 = 5_000;
+/// Estimated totals above this are shown as estimates ("about N") rather than counted.
+const ESTIMATE_FROM: i64 = COUNT_CAP / 4;
 /// The longest walk for a search whose first window suggested it is merely uncommon.
 pub const LONG_WINDOW: i64 = 60_000;
 /// Matches in the first window that make the long walk worth it (rarer terms go to the GIN index).
@@ -443,7 +445,9 @@ pub async fn list(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery)
     let total = match (known_total, estimate) {
         (Some(n), _) => Total::Exact(n),
         _ if whole_set => Total::Exact(found.len() as i64),
-        (None, Some(n)) if n > COUNT_CAP => Total::About(n),
+        // A walk that filled the page already measured the density; counting thousands of
+        // matches exactly would cost more than the page itself, so the list says "about".
+        (None, Some(n)) if n > ESTIMATE_FROM => Total::About(n),
         _ => capped_count(&mut *conn, account_id, &filters).await?,
     };
 
