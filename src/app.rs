@@ -12,6 +12,8 @@ use crate::{
     customers::{AddByAccountPage, CustomerPage, CustomersPage, NewCustomerPage},
     home::HomePage,
     outbox::OutboxPage,
+    audit::AuditLogPage,
+    customer_users::ActivationPage,
     permissions::{Module, Permission},
     roles::{RoleEditorPage, RolesPage},
     settings::AccountSettingsPage,
@@ -71,11 +73,13 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/invitation") view=AcceptInvitationPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=PublicOnly(RegisterPage) ssr=SsrMode::Async/>
                 <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/activate") view=ActivationPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/profile/password") view=ChangePasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/companies") view=CompaniesPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/new") view=AddUserPage ssr=SsrMode::Async/>
@@ -233,6 +237,13 @@ pub fn navigation(session: &SessionView) -> Vec<NavItem> {
             label: "Account settings",
             href: "/settings",
             icon: icon("M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"),
+        });
+    }
+    if session.sees(Module::AuditLog) {
+        items.push(NavItem {
+            label: "Audit log",
+            href: "/audit",
+            icon: icon("M9 4h6a1 1 0 0 1 1 1v1H8V5a1 1 0 0 1 1-1zM8 6H6a1 1 0 0 0-1 1v13a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V7a1 1 0 0 0-1-1h-2M9 12h6M9 16h4"),
         });
     }
     if session.is_administrator {

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod companies;
 pub mod customer_groups;
+pub mod customer_users;
 pub mod customer_types;
 pub mod customers;
 pub mod error;

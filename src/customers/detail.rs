@@ -6,6 +6,8 @@ use super::{
     CustomerChoices, CustomerDetail, CustomerForm, CustomerQuery, DeleteCustomers, SetCustomerGroups, UpdateCustomer,
 };
 use crate::{
+    audit::RecordAudit,
+    customer_users::CustomerUsersTab,
     home::format_time,
     ui::{action_error, on_success, Dialog, FormAlert, LinkTabs, PageHeader, StatusMessage, SubmitButton},
 };
@@ -57,12 +59,22 @@ fn CustomerView(customer: CustomerDetail, choices: CustomerChoices, notice: RwSi
         let base = base.clone();
         let children = customer.sub_customers;
         let groups = customer.group_ids.len();
+        let audit = customer.can_view_audit;
+        let users_tab = customer.can_view_users;
+        let users = customer.customer_users;
         move || {
-            vec![
+            let mut tabs = vec![
                 ("Details".to_owned(), base.clone(), tab().is_empty()),
                 (format!("Sub-customers ({children})"), format!("{base}?tab=sub-customers"), tab() == "sub-customers"),
                 (format!("Groups ({groups})"), format!("{base}?tab=groups"), tab() == "groups"),
-            ]
+            ];
+            if users_tab {
+                tabs.push((format!("Users ({users})"), format!("{base}?tab=users"), tab() == "users"));
+            }
+            if audit {
+                tabs.push(("Audit".to_owned(), format!("{base}?tab=audit"), tab() == "audit"));
+            }
+            tabs
         }
     };
     let description = format!(
@@ -86,6 +98,8 @@ fn CustomerView(customer: CustomerDetail, choices: CustomerChoices, notice: RwSi
         {move || match tab().as_str() {
             "sub-customers" => view! { <SubCustomers parent=customer.clone()/> }.into_any(),
             "groups" => view! { <GroupsTab customer=customer.clone() choices=choices.clone() changed/> }.into_any(),
+            "users" if customer.can_view_users => view! { <CustomerUsersTab customer_id=customer.id/> }.into_any(),
+            "audit" if customer.can_view_audit => view! { <RecordAudit record_type="customer" record_id=customer.id/> }.into_any(),
             _ => view! { <DetailsTab customer=customer.clone() choices=choices.clone() changed/> }.into_any(),
         }}
     }

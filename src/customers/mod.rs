@@ -285,6 +285,10 @@ pub struct CustomerDetail {
     pub version: i32,
     pub can_edit: bool,
     pub can_delete: bool,
+    /// The caller may read the audit log (the Audit tab).
+    pub can_view_audit: bool,
+    /// The caller may see the customer's users (the Users tab).
+    pub can_view_users: bool,
 }
 
 /// What the customer forms offer: types (the default first), companies in scope, groups.
@@ -393,6 +397,8 @@ pub async fn get_customer(id: i64) -> Result<CustomerDetail, AppError> {
         version: row.version,
         can_edit: staff.user.permissions.contains(&Permission::CustomersEdit),
         can_delete: staff.user.permissions.contains(&Permission::CustomersDelete),
+        can_view_audit: staff.user.permissions.contains(&Permission::AuditView),
+        can_view_users: staff.user.permissions.contains(&Permission::CustomerUsersView),
     })
 }
 

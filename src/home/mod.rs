@@ -15,6 +15,22 @@ pub struct Overview {
     pub staff_count: i64,
     pub queued_mail: Option<i64>,
     pub recent_sign_ins: Vec<SignInEvent>,
+    /// For a customer user: the customer they act for (the portal, SPEC 5).
+    pub portal: Option<PortalCustomer>,
+}
+
+/// What a customer user sees of their own customer: its details and what its type allows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortalCustomer {
+    pub title: String,
+    pub company_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Address lines, city line and country, without the empty ones.
+    pub address: Vec<String>,
+    pub type_name: String,
+    /// Labels of the customer-feature permissions the type grants, in catalogue order.
+    pub features: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,7 +45,9 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     use crate::{auth::ssr::sessions::require_user, server::state::app_state};
     let state = app_state()?;
     let user = require_user().await?;
-    let (company_count, staff_count, queued_mail) = match user.account_id {
+    // Only staff see figures about the account; customer users see their own customer instead.
+    let staff_account = user.account_id.filter(|_| user.kind == crate::auth::UserKind::Staff);
+    let (company_count, staff_count, queued_mail) = match staff_account {
         Some(account_id) => {
             let counts = sqlx::query!(
                 r#"SELECT (SELECT count(*) FROM companies WHERE account_id = $1) AS "companies!",
@@ -46,7 +64,7 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let recent_sign_ins = sqlx::query!(
         "SELECT occurred_at, action, client_ip FROM audit_events
           WHERE account_id IS NOT DISTINCT FROM $1 AND record_type = 'user' AND record_id = $2
-            AND action IN ('session.signed_in', 'session.sign_in_failed')
+            AND action IN ('session.signed_in', 'session.sign_in_failed', 'customer_user.activated', 'user.invitation_accepted')
           ORDER BY occurred_at DESC, id DESC LIMIT 5",
         user.account_id,
         user.user_id.to_string()
@@ -54,9 +72,43 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     .fetch_all(&state.db)
     .await?
     .into_iter()
-    .map(|r| SignInEvent { at: r.occurred_at, succeeded: r.action == "session.signed_in", client_ip: r.client_ip })
+    .map(|r| SignInEvent { at: r.occurred_at, succeeded: r.action != "session.sign_in_failed", client_ip: r.client_ip })
     .collect();
+    let portal = match (user.kind, user.account_id) {
+        (crate::auth::UserKind::Customer, Some(account_id)) => {
+            let c = sqlx::query!(
+                "SELECT c.title, c.company_name, c.email, c.phone, c.address, c.address2, c.zip, c.city, c.state, c.country,
+                        t.name AS type_name, t.features
+                   FROM users u
+                   JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                   JOIN customer_types t ON t.account_id = c.account_id AND t.id = c.customer_type_id
+                  WHERE u.account_id = $1 AND u.id = $2",
+                account_id,
+                user.user_id
+            )
+            .fetch_one(&state.db)
+            .await?;
+            let city_line = [c.zip, c.city, c.state].into_iter().flatten().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+            let address = [c.address, c.address2, Some(city_line), c.country].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+            let features = crate::permissions::CustomerFeature::ALL
+                .into_iter()
+                .filter(|f| c.features.iter().any(|k| k == f.key()))
+                .map(|f| f.label().to_owned())
+                .collect();
+            Some(PortalCustomer {
+                title: c.title,
+                company_name: c.company_name,
+                email: c.email,
+                phone: c.phone,
+                address,
+                type_name: c.type_name,
+                features,
+            })
+        }
+        _ => None,
+    };
     Ok(Overview {
+        portal,
         display_name: user.display_name,
         account_name: user.account_name,
         role_name: user.role.map(|r| r.name),
@@ -97,9 +149,14 @@ fn OverviewView(overview: Overview) -> impl IntoView {
         _ => "Your personal account is not part of any business yet. A business that serves you can add you as a customer.".into(),
     };
     let sign_ins = overview.recent_sign_ins;
-    let in_account = overview.account_name.is_some();
+    let in_account = overview.account_name.is_some() && overview.portal.is_none();
+    let description = match (&overview.portal, &overview.account_name) {
+        (Some(customer), Some(account)) => format!("You are signed in for {} with {account}.", customer.title),
+        _ => description,
+    };
     view! {
         <PageHeader title=format!("Welcome, {first_name}") description=description/>
+        {overview.portal.map(|customer| view! { <PortalCard customer/> })}
         <section class="stat-grid" aria-label="Account at a glance" hidden=!in_account>
             <div class="stat-card">
                 <span class="stat-label">"Companies"</span>
@@ -146,5 +203,45 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// The customer portal's home card: the customer's details and the type's permissions.
+#[component]
+fn PortalCard(customer: PortalCustomer) -> impl IntoView {
+    let none = || view! { <span class="cell-note">"Not given"</span> };
+    view! {
+        <div class="portal-grid">
+            <section class="card" aria-labelledby="portal-customer">
+                <h2 id="portal-customer">"Your customer"</h2>
+                <dl class="facts facts-stacked">
+                    <div><dt>"Title"</dt><dd>{customer.title}</dd></div>
+                    <div><dt>"Company name"</dt><dd>{customer.company_name.map(|v| v.into_any()).unwrap_or_else(|| none().into_any())}</dd></div>
+                    <div><dt>"E-mail"</dt><dd>{customer.email.map(|v| v.into_any()).unwrap_or_else(|| none().into_any())}</dd></div>
+                    <div><dt>"Phone"</dt><dd>{customer.phone.map(|v| v.into_any()).unwrap_or_else(|| none().into_any())}</dd></div>
+                    <div>
+                        <dt>"Address"</dt>
+                        <dd>{if customer.address.is_empty() {
+                            none().into_any()
+                        } else {
+                            view! { <address>{customer.address.into_iter().map(|line| view! { {line}<br/> }).collect_view()}</address> }.into_any()
+                        }}</dd>
+                    </div>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="portal-permissions">
+                <h2 id="portal-permissions">"What you can do"</h2>
+                <p class="cell-note">{format!("Granted by the customer type {}.", customer.type_name)}</p>
+                {if customer.features.is_empty() {
+                    view! { <p class="empty">"Your customer type grants no permissions yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="feature-list">
+                            {customer.features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+        </div>
     }
 }

@@ -62,18 +62,62 @@ pub async fn list_outbox(page: i64) -> Result<OutboxList, AppError> {
     Ok(OutboxList { messages, total, page, dev_mail: state.config.dev_mail() })
 }
 
+/// Sends a failed (or waiting) message again now: it goes back to the queue, due immediately. A
+/// message that fails once more after its last automatic attempt is marked failed again.
+#[server(prefix = "/api", endpoint = "retry_outbox")]
+pub async fn retry_message(id: i64) -> Result<(), AppError> {
+    use crate::{audit::ssr as audit, auth::ssr::sessions::require_staff, server::state::app_state};
+    let state = app_state()?;
+    let staff = require_staff().await?;
+    staff.require_administrator()?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let row = sqlx::query!(
+        "UPDATE outbox SET status = 'queued', next_attempt_at = $3
+          WHERE account_id = $1 AND id = $2 AND status <> 'sent'
+          RETURNING to_address, subject, attempts",
+        staff.account_id,
+        id,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut tx,
+        now,
+        audit::Event {
+            account_id: Some(staff.account_id),
+            actor_id: Some(staff.user.user_id),
+            actor_label: &staff.user.email,
+            action: "email.retried",
+            record_type: "email",
+            record_id: Some(id),
+            changes: serde_json::json!({ "to": row.to_address, "subject": row.subject, "attempts": row.attempts }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let query = use_query_map();
     let page = move || query.with(|q| q.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
-    let list = Resource::new(page, list_outbox);
+    let retry = ServerAction::<RetryMessage>::new();
+    let list = Resource::new(move || (page(), retry.version().get()), |(page, _)| list_outbox(page));
     view! {
         <Title text="Outbox"/>
         <PageHeader title="Outbox" description="Every e-mail Roster sends for this account, newest first."/>
+        {move || retry.value().get().map(|result| match result {
+            Ok(()) => view! { <div class="alert alert-success" role="status">"The message is queued and will be sent within a few seconds."</div> }.into_any(),
+            Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+        })}
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
-                    Ok(list) => view! { <OutboxTable list/> }.into_any(),
+                    Ok(list) => view! { <OutboxTable list retry/> }.into_any(),
                     Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
                 }
             })}
@@ -107,7 +151,7 @@ fn linked_text(text: &str) -> impl IntoView {
 }
 
 #[component]
-fn OutboxTable(list: OutboxList) -> impl IntoView {
+fn OutboxTable(list: OutboxList, retry: ServerAction<RetryMessage>) -> impl IntoView {
     let pages = ((list.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = list.page;
     view! {
@@ -137,12 +181,30 @@ fn OutboxTable(list: OutboxList) -> impl IntoView {
                             {list.messages.into_iter().map(|m| {
                                 let badge = status_badge(&m);
                                 let error = m.last_error.clone();
+                                let id = m.id;
+                                let waiting = m.status == "queued" && m.attempts > 0;
+                                let retryable = m.status == "failed" || waiting;
+                                let next = waiting.then(|| format!("Next attempt {}", format_time(&m.next_attempt_at)));
+                                let attempts = (m.attempts > 0).then(|| format!("{} {}", m.attempts, if m.attempts == 1 { "attempt" } else { "attempts" }));
+                                let subject = m.subject.clone();
                                 view! {
                                     <tr>
                                         <td class="nowrap">{format_time(&m.created_at)}</td>
                                         <td>{m.to_address.clone()}</td>
                                         <td>{m.subject.clone()}</td>
-                                        <td>{badge}{error.map(|e| view! { <div class="cell-note">{e}</div> })}</td>
+                                        <td>
+                                            {badge}
+                                            {error.map(|e| view! { <div class="cell-note">{e}</div> })}
+                                            {attempts.map(|a| view! { <div class="cell-note">{a}</div> })}
+                                            {next.map(|n| view! { <div class="cell-note">{n}</div> })}
+                                            {retryable.then(|| view! {
+                                                <ActionForm action=retry attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=id/>
+                                                    <button type="submit" class="btn btn-secondary btn-small" aria-label=format!("Retry {subject}")
+                                                        disabled=move || retry.pending().get()>"Retry now"</button>
+                                                </ActionForm>
+                                            })}
+                                        </td>
                                         <td>
                                             <details class="message-details">
                                                 <summary>"Read message"</summary>

@@ -6,6 +6,7 @@ use super::{
     RevokeInvitation, SetUserRole, UpdateUser, UserDetail, UserChoices, UserStatus,
 };
 use crate::{
+    audit::RecordAudit,
     auth::PasswordChecklist,
     home::format_time,
     ui::{
@@ -63,13 +64,18 @@ fn UserView(
     let query = use_query_map();
     let tab = move || query.with(|q| q.get("tab").unwrap_or_default());
     let base = format!("/users/{}", user.id);
+    let audit = user.can_view_audit;
     let tabs = {
         let base = base.clone();
         move || {
-            vec![
-                ("Basic information".to_owned(), base.clone(), tab() != "role"),
+            let mut tabs = vec![
+                ("Basic information".to_owned(), base.clone(), tab() != "role" && tab() != "audit"),
                 ("Select role".to_owned(), format!("{base}?tab=role"), tab() == "role"),
-            ]
+            ];
+            if audit {
+                tabs.push(("Audit".to_owned(), format!("{base}?tab=audit"), tab() == "audit"));
+            }
+            tabs
         }
     };
     let manage = user.can_manage && options.is_some();
@@ -103,6 +109,9 @@ fn UserView(
         {move || view! { <LinkTabs label="User details" tabs=tabs()/> }}
         {move || {
             let user = user_for_tabs.clone();
+            if audit && tab() == "audit" {
+                return view! { <RecordAudit record_type="user" record_id=user.id/> }.into_any();
+            }
             match options.clone() {
                 Some(options) if user.can_manage && tab() == "role" => view! { <RoleForm user options changed/> }.into_any(),
                 Some(options) if user.can_manage => view! { <BasicInformationForm user options changed/> }.into_any(),

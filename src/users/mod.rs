@@ -171,6 +171,8 @@ pub struct UserDetail {
     /// The caller may change this user (permission, scope and authority).
     pub can_manage: bool,
     pub is_self: bool,
+    /// The caller may read the audit log (the Audit tab).
+    pub can_view_audit: bool,
 }
 
 /// The companies and roles the caller may choose from in the user forms.
@@ -405,6 +407,7 @@ pub async fn get_user(id: i64) -> Result<UserDetail, AppError> {
     Ok(UserDetail {
         id,
         can_manage: staff.user.permissions.contains(&Permission::UsersManage) && may_assign(staff.role.rank, target.role_rank),
+        can_view_audit: staff.user.permissions.contains(&Permission::AuditView),
         is_self: id == staff.user.user_id,
         email: target.email,
         display_name: target.display_name,

@@ -13,11 +13,11 @@ use roster::{
 };
 use sqlx::PgPool;
 
-fn form(title: &str) -> Vec<(String, String)> {
+pub(crate) fn form(title: &str) -> Vec<(String, String)> {
     vec![("form[title]".into(), title.into())]
 }
 
-async fn create(client: &mut Client<'_>, world: &World<'_>, title: &str, parent: &str, place: Place) -> crate::support::Response {
+pub(crate) async fn create(client: &mut Client<'_>, world: &World<'_>, title: &str, parent: &str, place: Place) -> crate::support::Response {
     let (account, company) = world.company_at(place);
     let kind: i64 = sqlx::query_scalar("SELECT id FROM customer_types WHERE account_id = $1 AND is_default")
         .bind(account)
@@ -32,7 +32,7 @@ async fn create(client: &mut Client<'_>, world: &World<'_>, title: &str, parent:
     client.call("create_customer", &pairs).await
 }
 
-async fn customer_id(app: &TestApp, title: &str) -> i64 {
+pub(crate) async fn customer_id(app: &TestApp, title: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM customers WHERE title = $1").bind(title).fetch_one(app.db()).await.unwrap()
 }
 

@@ -4,8 +4,10 @@
 mod fixture;
 mod support;
 
+mod audit;
 mod auth;
 mod boundary;
+mod customer_users;
 mod customers;
 mod isolation;
 mod matrix;

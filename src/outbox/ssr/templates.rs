@@ -20,6 +20,8 @@ pub enum Mail<'a> {
     PasswordSetByAdministrator { name: &'a str, account: &'a str, sign_in_link: &'a str },
     EmailConfirmation { name: &'a str, link: &'a str, valid_hours: i64 },
     AlreadyRegistered { sign_in_link: &'a str, reset_link: &'a str },
+    /// A customer user's link to choose a password and enter the customer portal (SPEC 4.7).
+    Activation { name: &'a str, account: &'a str, customer: &'a str, link: &'a str, valid_days: i32 },
 }
 
 /// The kind of message whose body holds a secret and is replaced once it was delivered.
@@ -90,6 +92,17 @@ impl Mail<'_> {
                 ],
                 Some(("Confirm my e-mail address", link)),
                 "If you did not create an account, ignore this message and nothing happens.",
+            ),
+            Mail::Activation { name, account, customer, link, valid_days } => compose(
+                "activation",
+                &format!("Activate your {account} account for {customer}"),
+                name,
+                &[
+                    &format!("{account} added you as a user of {customer} on Roster."),
+                    &format!("Open the link to choose your password and sign in. It works once, for {valid_days} days."),
+                ],
+                Some(("Activate my account", link)),
+                &format!("If you were not expecting this, ignore this message or ask {account} about it."),
             ),
             Mail::AlreadyRegistered { sign_in_link, reset_link } => compose(
                 "already_registered",

@@ -1,0 +1,165 @@
+import { Browser, expect, Page } from '@playwright/test';
+import {
+  test, PASSWORD, expectAccessible, hydrated, linkIn, readMail, screenshot, signUp, uniqueEmail, watchConsole,
+} from './support';
+
+const CUSTOMER_PASSWORD = 'amber-lantern-quietly';
+
+/** A business with one customer whose type grants three portal permissions; ends on its Users tab. */
+async function businessWithCustomer(page: Page, tag: string): Promise<string> {
+  await signUp(page, { business: `Lumen ${tag} ${Date.now().toString(36)}`, name: 'Casey Admin', email: uniqueEmail(`cu-${tag}`) });
+  await page.goto('/customer-types');
+  await page.getByRole('link', { name: 'Standard' }).click();
+  await hydrated(page);
+  for (const feature of ['Create plant', 'Manage customer users', 'Edit customer profile']) {
+    await page.getByRole('checkbox', { name: feature }).check();
+  }
+  await page.getByRole('button', { name: 'Save customer type' }).click();
+  await expect(page.getByRole('row', { name: /Standard/ })).toContainText('Create plant');
+  await page.goto('/customers/new');
+  await hydrated(page);
+  await page.getByLabel('Title', { exact: true }).fill('Sunfield Farm');
+  await page.getByLabel('City', { exact: true }).fill('Utrecht');
+  await page.getByRole('button', { name: 'Create customer' }).click();
+  await expect(page.getByRole('status')).toContainText('The customer has been created.');
+  await page.getByRole('link', { name: /^Users \(/ }).click();
+  await hydrated(page);
+  return page.url();
+}
+
+async function addCustomerUser(page: Page, email: string, first: string, method: 'Show activation link' | 'Send activation link by e-mail') {
+  await page.getByRole('button', { name: 'Add customer user' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add customer user' });
+  await dialog.getByLabel('E-mail', { exact: true }).fill(email);
+  await dialog.getByLabel('First name').fill(first);
+  await dialog.getByLabel('Last name').fill('Berg');
+  await dialog.getByLabel('Phone').fill('+31 20 123 4567');
+  await dialog.getByText(method).click();
+  await expectAccessible(page);
+  await dialog.getByRole('button', { name: 'Add customer user' }).click();
+}
+
+/** Opens `link` in a browser of its own and activates the account there. */
+async function activateElsewhere(browser: Browser, link: string, shot?: string) {
+  const context = await browser.newContext();
+  const visitor = await context.newPage();
+  const problems: string[] = [];
+  watchConsole(visitor, problems);
+  await visitor.goto(link);
+  await hydrated(visitor);
+  await expect(visitor.getByText('Sunfield Farm').first()).toBeVisible();
+  await expectAccessible(visitor);
+  if (shot) await screenshot(visitor, shot);
+  await visitor.getByLabel('Password', { exact: true }).fill(CUSTOMER_PASSWORD);
+  await visitor.getByLabel('Repeat password').fill(CUSTOMER_PASSWORD);
+  await visitor.getByRole('button', { name: 'Activate and sign in' }).click();
+  await expect(visitor.getByRole('heading', { level: 2, name: 'Your customer' })).toBeVisible();
+  await hydrated(visitor);
+  expect(problems).toEqual([]);
+  return { context, visitor };
+}
+
+test('add a customer user with a shown link and activate it in a fresh browser', async ({ page, browser }) => {
+  await businessWithCustomer(page, 'show');
+  await expectAccessible(page);
+  const email = uniqueEmail('lena');
+  await addCustomerUser(page, email, 'Lena', 'Show activation link');
+  const dialog = page.getByRole('dialog', { name: 'Activation link', exact: true });
+  await expect(dialog).toContainText(`Give this link to ${email}`);
+  const link = await dialog.getByLabel('Activation link').inputValue();
+  expect(link).toContain('/activate?token=');
+  await dialog.getByRole('button', { name: 'Copy link' }).click();
+  await expect(dialog.getByRole('button', { name: 'Copied' })).toBeVisible();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByRole('row', { name: /Lena Berg/ })).toContainText('Awaiting activation');
+
+  const { context, visitor } = await activateElsewhere(browser, link, 'activation');
+  // The portal home: their customer and what its type allows, and no staff navigation.
+  await expect(visitor.getByRole('region', { name: 'What you can do' })).toContainText('Create plant');
+  await expect(visitor.getByRole('region', { name: 'What you can do' })).toContainText('Edit customer profile');
+  await expect(visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers', exact: true })).toHaveCount(0);
+  await expectAccessible(visitor);
+  await screenshot(visitor, 'portal-home');
+  // Staff screens refuse them even by address.
+  await visitor.goto('/customers');
+  await expect(visitor.getByRole('alert')).toBeVisible();
+  await expect(visitor.getByRole('link', { name: 'Sunfield Farm' })).toHaveCount(0);
+  // The same link does not work twice.
+  await visitor.goto(link);
+  await expect(visitor.getByRole('heading', { name: 'This account is already active' })).toBeVisible();
+  await context.close();
+
+  await page.reload();
+  await expect(page.getByRole('row', { name: /Lena Berg/ })).toContainText('Active');
+  await screenshot(page, 'customer-users');
+});
+
+test('add a customer user by e-mail, activate from the mail, find it in the audit log', async ({ page, browser }) => {
+  await businessWithCustomer(page, 'mail');
+  const email = uniqueEmail('omar');
+  await addCustomerUser(page, email, 'Omar', 'Send activation link by e-mail');
+  await expect(page.getByRole('status').filter({ hasText: 'An activation link was e-mailed' })).toContainText(`An activation link was e-mailed to ${email}.`);
+  const mail = await readMail(email, /Activate your .* account for Sunfield Farm/);
+  const { context } = await activateElsewhere(browser, linkIn(mail.text, '/activate?token='));
+  await context.close();
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+  await hydrated(page);
+  await page.getByLabel('Action').selectOption({ label: 'Customer user created' });
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page).toHaveURL(/action=customer_user.created/);
+  const entry = page.getByRole('row', { name: new RegExp(email.replace(/[.]/g, '\\.')) });
+  await expect(entry).toContainText('Customer user created');
+  await expect(entry).toContainText('Sunfield Farm');
+  await expectAccessible(page);
+  await screenshot(page, 'audit-log');
+});
+
+test('disabling a customer user ends their session; a new link replaces the old one', async ({ page, browser }) => {
+  await businessWithCustomer(page, 'disable');
+  const email = uniqueEmail('ida');
+  await addCustomerUser(page, email, 'Ida', 'Show activation link');
+  const link = await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByLabel('Activation link').inputValue();
+  await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByRole('button', { name: 'Done' }).click();
+  // A new link: the first one stops working.
+  await page.getByRole('button', { name: 'New activation link for Ida Berg' }).click();
+  await page.getByRole('dialog', { name: 'New activation link' }).getByRole('button', { name: 'Make new link' }).click();
+  const fresh = await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByLabel('Activation link').inputValue();
+  expect(fresh).not.toEqual(link);
+  await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByRole('button', { name: 'Done' }).click();
+  const stale = await browser.newContext();
+  const stalePage = await stale.newPage();
+  await stalePage.goto(link);
+  await expect(stalePage.getByRole('heading', { name: 'This activation link no longer works' })).toBeVisible();
+  await stale.close();
+
+  const { context, visitor } = await activateElsewhere(browser, fresh);
+  await page.getByRole('button', { name: 'Disable Ida Berg' }).click();
+  await expect(page.getByRole('row', { name: /Ida Berg/ })).toContainText('Disabled');
+  await visitor.reload();
+  await expect(visitor).toHaveURL(/\/sign-in/);
+  await context.close();
+  await page.getByRole('button', { name: 'Enable Ida Berg' }).click();
+  await expect(page.getByRole('row', { name: /Ida Berg/ })).toContainText('Active');
+});
+
+test('a customer user can be edited and deleted', async ({ page }) => {
+  await businessWithCustomer(page, 'edit');
+  const email = uniqueEmail('noa');
+  await addCustomerUser(page, email, 'Noa', 'Send activation link by e-mail');
+  await expect(page.getByRole('row', { name: /Noa Berg/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Edit Noa Berg' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Edit customer user' });
+  await dialog.getByLabel('Phone').fill('12');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(dialog.getByText('Enter the number in international form')).toBeVisible();
+  await dialog.getByLabel('Phone').fill('+31 6 1234 5678');
+  await dialog.getByLabel('Last name').fill('Visser');
+  await dialog.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('row', { name: /Noa Visser/ })).toContainText('+31612345678');
+  await page.getByRole('button', { name: 'Delete Noa Visser' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete Noa Visser?' });
+  await expect(confirm).toContainText('This cannot be undone.');
+  await confirm.getByRole('button', { name: 'Delete user' }).click();
+  await expect(page.getByText('No customer users yet.')).toBeVisible();
+});
