@@ -13,6 +13,7 @@ use crate::{
     home::HomePage,
     outbox::OutboxPage,
     audit::AuditLogPage,
+    portal::PortalUsersPage,
     customer_users::ActivationPage,
     permissions::{Module, Permission},
     roles::{RoleEditorPage, RolesPage},
@@ -80,6 +81,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/profile/password") view=ChangePasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/portal/users") view=PortalUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/companies") view=CompaniesPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/new") view=AddUserPage ssr=SsrMode::Async/>
@@ -237,6 +239,13 @@ pub fn navigation(session: &SessionView) -> Vec<NavItem> {
             label: "Account settings",
             href: "/settings",
             icon: icon("M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"),
+        });
+    }
+    if session.customer_features.contains(&crate::permissions::CustomerFeature::ManageCustomerUsers) {
+        items.push(NavItem {
+            label: "Customer users",
+            href: "/portal/users",
+            icon: icon("M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21c.8-3.5 3.6-6 7-6s6.2 2.5 7 6M17 11a3 3 0 1 0 0-6M22 21c-.5-2.6-2-4.6-4-5.5"),
         });
     }
     if session.sees(Module::AuditLog) {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod home;
 pub mod outbox;
 pub mod permissions;
+pub mod portal;
 pub mod roles;
 pub mod settings;
 pub mod ui;

@@ -163,3 +163,44 @@ test('a customer user can be edited and deleted', async ({ page }) => {
   await confirm.getByRole('button', { name: 'Delete user' }).click();
   await expect(page.getByText('No customer users yet.')).toBeVisible();
 });
+
+test('a customer user whose type grants it adds a colleague; without it the screen is closed', async ({ page, browser }) => {
+  await businessWithCustomer(page, 'portal');
+  const lead = uniqueEmail('lead');
+  await addCustomerUser(page, lead, 'Lea', 'Show activation link');
+  const link = await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByLabel('Activation link').inputValue();
+  await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByRole('button', { name: 'Done' }).click();
+  const { context, visitor } = await activateElsewhere(browser, link);
+
+  // The type grants "Manage customer users": the portal offers the screen.
+  await visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer users' }).click();
+  await expect(visitor.getByRole('heading', { level: 1, name: 'Customer users' })).toBeVisible();
+  await hydrated(visitor);
+  await expect(visitor.getByRole('row', { name: /Lea Berg/ })).toContainText('(you)');
+  await visitor.getByRole('button', { name: 'Add customer user' }).click();
+  const dialog = visitor.getByRole('dialog', { name: 'Add customer user' });
+  await dialog.getByLabel('E-mail', { exact: true }).fill(uniqueEmail('colleague'));
+  await dialog.getByLabel('First name').fill('Cole');
+  await dialog.getByLabel('Last name').fill('Mate');
+  await expectAccessible(visitor);
+  await dialog.getByRole('button', { name: 'Add customer user' }).click();
+  await expect(visitor.getByRole('row', { name: /Cole Mate/ })).toContainText('Awaiting activation');
+  await expect(visitor.getByRole('row', { name: /Cole Mate/ })).toContainText('Sunfield Farm');
+  await screenshot(visitor, 'portal-customer-users');
+
+  // The administrator takes the permission away: the screen disappears and the server refuses.
+  await page.goto('/customer-types');
+  await page.getByRole('link', { name: 'Standard' }).click();
+  await hydrated(page);
+  await page.getByRole('checkbox', { name: 'Manage customer users' }).uncheck();
+  await page.getByRole('button', { name: 'Save customer type' }).click();
+  await expect(page.getByRole('row', { name: /Standard/ })).not.toContainText('Manage customer users');
+  await visitor.goto('/');
+  await hydrated(visitor);
+  await expect(visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer users' })).toHaveCount(0);
+  const refused = await visitor.request.post('/api/portal_users', { headers: { Origin: new URL(visitor.url()).origin } });
+  expect(refused.status()).toBe(403);
+  await visitor.goto('/portal/users');
+  await expect(visitor.getByRole('alert')).toBeVisible();
+  await context.close();
+});

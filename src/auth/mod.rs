@@ -60,6 +60,8 @@ pub struct SessionView {
     pub must_change_password: bool,
     /// No SMTP server is configured: mail waits in the outbox for an Administrator to read.
     pub dev_mail: bool,
+    /// For a customer user: what their customer's type grants in the portal.
+    pub customer_features: Vec<crate::permissions::CustomerFeature>,
 }
 
 impl SessionView {
@@ -187,7 +189,25 @@ pub async fn get_session() -> Result<Option<SessionView>, AppError> {
     let Some(user) = ssr::sessions::signed_in().await? else {
         return Ok(None);
     };
+    let customer_features = match (user.kind, user.account_id) {
+        (UserKind::Customer, Some(account_id)) => sqlx::query_scalar!(
+            r#"SELECT t.features FROM users u
+                 JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                 JOIN customer_types t ON t.account_id = c.account_id AND t.id = c.customer_type_id
+                WHERE u.account_id = $1 AND u.id = $2"#,
+            account_id,
+            user.user_id
+        )
+        .fetch_optional(&state.db)
+        .await?
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|k| crate::permissions::CustomerFeature::from_key(k))
+        .collect(),
+        _ => Vec::new(),
+    };
     Ok(Some(SessionView {
+        customer_features,
         user_id: user.user_id,
         is_administrator: user.is_administrator(),
         display_name: user.display_name,

@@ -132,7 +132,9 @@ pub struct Issued {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{ActivationMethod, Issued};
+    use super::{ActivationMethod, CustomerUserFields, Issued};
+    use crate::{auth::ssr::accounts::EMAIL_TAKEN, server::errors::{db_error, Unique}};
+    use chrono::{DateTime, Utc};
     use crate::{
         auth::ssr::sessions::Staff,
         error::AppError,
@@ -175,13 +177,42 @@ pub mod ssr {
         })
     }
 
+    /// Inserts a customer user awaiting activation; a taken address is a field error.
+    pub async fn insert_customer_user(
+        conn: &mut PgConnection,
+        account_id: i64,
+        customer_id: i64,
+        fields: &CustomerUserFields,
+        now: DateTime<Utc>,
+    ) -> Result<i64, AppError> {
+        sqlx::query_scalar!(
+            "INSERT INTO users (account_id, kind, email, display_name, first_name, last_name, phone, description,
+                                customer_id, status, created_at, updated_at)
+             VALUES ($1, 'customer', $2, $3, $4, $5, $6, $7, $8, 'invited', $9, $9)
+             RETURNING id",
+            account_id,
+            fields.email,
+            fields.display_name(),
+            fields.first_name,
+            fields.last_name,
+            fields.phone,
+            fields.description,
+            customer_id,
+            now
+        )
+        .fetch_one(conn)
+        .await
+        .map_err(|e| db_error(e, &[Unique { field: "form[email]", ..EMAIL_TAKEN }]))
+    }
+
     /// Revokes any earlier activation link of `user_id`, creates a new one valid for the
     /// account's number of days, and e-mails it or hands it back to be shown.
     #[allow(clippy::too_many_arguments)]
     pub async fn issue_activation(
         conn: &mut PgConnection,
         state: &AppState,
-        staff: &Staff,
+        account_id: i64,
+        created_by: i64,
         user_id: i64,
         email: &str,
         name: &str,
@@ -189,13 +220,13 @@ pub mod ssr {
         method: ActivationMethod,
     ) -> Result<Issued, AppError> {
         let now = state.clock.now();
-        let account = sqlx::query!("SELECT name, invitation_valid_days FROM accounts WHERE id = $1", staff.account_id)
+        let account = sqlx::query!("SELECT name, invitation_valid_days FROM accounts WHERE id = $1", account_id)
             .fetch_one(&mut *conn)
             .await?;
         sqlx::query!(
             "UPDATE one_time_tokens SET revoked_at = $3
               WHERE account_id = $1 AND user_id = $2 AND purpose = 'activation' AND used_at IS NULL AND revoked_at IS NULL",
-            staff.account_id,
+            account_id,
             user_id,
             now
         )
@@ -207,10 +238,10 @@ pub mod ssr {
              VALUES ($1, 'activation', $2, $3, $4, $5, $6)",
             token_hash,
             user_id,
-            staff.account_id,
+            account_id,
             now,
             now + Duration::days(account.invitation_valid_days.into()),
-            staff.user.user_id
+            created_by
         )
         .execute(&mut *conn)
         .await?;
@@ -220,7 +251,7 @@ pub mod ssr {
                 enqueue(
                     conn,
                     state,
-                    Some(staff.account_id),
+                    Some(account_id),
                     email,
                     Mail::Activation {
                         name,
@@ -299,10 +330,10 @@ pub async fn list_customer_users(customer_id: i64) -> Result<CustomerUsers, AppE
 pub async fn add_customer_user(customer_id: i64, form: CustomerUserForm, method: String) -> Result<Issued, AppError> {
     use crate::{
         audit::ssr as audit,
-        auth::ssr::{accounts::EMAIL_TAKEN, sessions::require_staff},
+        auth::ssr::sessions::require_staff,
         customers::ssr::customer_in_scope,
         permissions::Permission,
-        server::{errors::db_error, state::app_state},
+        server::state::app_state,
     };
     let state = app_state()?;
     let staff = require_staff().await?;
@@ -316,26 +347,19 @@ pub async fn add_customer_user(customer_id: i64, form: CustomerUserForm, method:
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let customer = customer_in_scope(&mut tx, &staff, customer_id).await?;
-    let id = sqlx::query_scalar!(
-        "INSERT INTO users (account_id, kind, email, display_name, first_name, last_name, phone, description,
-                            customer_id, status, created_at, updated_at)
-         VALUES ($1, 'customer', $2, $3, $4, $5, $6, $7, $8, 'invited', $9, $9)
-         RETURNING id",
+    let id = ssr::insert_customer_user(&mut tx, staff.account_id, customer.id, &fields, now).await?;
+    let issued = ssr::issue_activation(
+        &mut tx,
+        &state,
         staff.account_id,
-        fields.email,
-        fields.display_name(),
-        fields.first_name,
-        fields.last_name,
-        fields.phone,
-        fields.description,
-        customer.id,
-        now
+        staff.user.user_id,
+        id,
+        &fields.email,
+        &fields.display_name(),
+        &customer.title,
+        method,
     )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| db_error(e, &[crate::server::errors::Unique { field: "form[email]", ..EMAIL_TAKEN }]))?;
-    let issued =
-        ssr::issue_activation(&mut tx, &state, &staff, id, &fields.email, &fields.display_name(), &customer.title, method).await?;
+    .await?;
     audit::record(
         &mut tx,
         now,
@@ -376,8 +400,18 @@ pub async fn resend_activation(id: i64, method: String) -> Result<Issued, AppErr
     if target.status == "disabled" {
         return Err(AppError::Refused("Enable this user before sending a new activation link.".into()));
     }
-    let issued =
-        ssr::issue_activation(&mut tx, &state, &staff, id, &target.email, &target.display_name, &target.customer_title, method).await?;
+    let issued = ssr::issue_activation(
+        &mut tx,
+        &state,
+        staff.account_id,
+        staff.user.user_id,
+        id,
+        &target.email,
+        &target.display_name,
+        &target.customer_title,
+        method,
+    )
+    .await?;
     audit::record(
         &mut tx,
         now,

@@ -12,5 +12,6 @@ mod customers;
 mod isolation;
 mod matrix;
 mod outbox;
+mod portal;
 mod reset;
 mod staff;

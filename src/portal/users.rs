@@ -1,0 +1,175 @@
+//! The portal's *Manage customer users* screen: the users of the customer and its sub-customers.
+
+use super::{portal_users, PortalAddUser, PortalDeleteUser, PortalSetUserEnabled, PortalUserRow};
+use crate::{
+    customer_users::{validate_first_name, validate_last_name, CustomerUserStatus, Issued},
+    ui::{action_error, on_success, server_field, Dialog, FormAlert, PageHeader, SelectField, StatusMessage, SubmitButton, TextField},
+    validation::{optional_phone, Email},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn PortalUsersPage() -> impl IntoView {
+    let add = ServerAction::<PortalAddUser>::new();
+    let toggle = ServerAction::<PortalSetUserEnabled>::new();
+    let delete = ServerAction::<PortalDeleteUser>::new();
+    let users = Resource::new(
+        move || add.version().get() + toggle.version().get() + delete.version().get(),
+        |_| portal_users(),
+    );
+    let notice = RwSignal::new(None::<String>);
+    let add_open = RwSignal::new(false);
+    let shown = RwSignal::new(None::<Issued>);
+    let link_open = RwSignal::new(false);
+    on_success(add.value(), move |issued: &Issued| {
+        add_open.set(false);
+        match &issued.link {
+            Some(_) => {
+                notice.set(Some(format!("{} was added.", issued.email)));
+                shown.set(Some(issued.clone()));
+                link_open.set(true);
+            }
+            None => notice.set(Some(format!("{} was added and an activation link was e-mailed.", issued.email))),
+        }
+    });
+    on_success(toggle.value(), move |_| notice.set(Some("The user's status has been changed.".into())));
+    on_success(delete.value(), move |_| notice.set(Some("The user has been deleted.".into())));
+    view! {
+        <Title text="Customer users"/>
+        <PageHeader title="Customer users" description="The people who sign in for your customer and its sub-customers.">
+            <button type="button" class="btn btn-primary" on:click=move |_| add_open.set(true)>"Add customer user"</button>
+        </PageHeader>
+        <StatusMessage message=notice/>
+        <FormAlert error=action_error(toggle.value())/>
+        <FormAlert error=action_error(delete.value())/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
+                    Ok(list) => {
+                        let customers: Vec<(String, String)> = list.customers.iter().map(|(id, t)| (id.to_string(), t.clone())).collect();
+                        let first = customers.first().map(|(id, _)| id.clone()).unwrap_or_default();
+                        let choices = StoredValue::new((customers, first));
+                        view! {
+                            <section class="card card-flush">
+                                <table class="table table-compact">
+                                    <caption class="visually-hidden">"Customer users"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"E-mail"</th>
+                                        <th scope="col">"Customer"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.rows.into_iter().map(|u| view! { <UserRow user=u toggle delete/> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            <Dialog id="portal-add-user" open=add_open title="Add customer user"
+                                description=Signal::derive(|| "They get a single-use link to choose their password.".to_owned())>
+                                {move || {
+                                        let (customers, first) = choices.get_value();
+                                        add.clear();
+                                        let value = add.value();
+                                        let customer = RwSignal::new(first.clone());
+                                        let email = RwSignal::new(String::new());
+                                        let first_name = RwSignal::new(String::new());
+                                        let last_name = RwSignal::new(String::new());
+                                        let phone = RwSignal::new(String::new());
+                                        let method = RwSignal::new("email".to_owned());
+                                        view! {
+                                            <FormAlert error=action_error(value)/>
+                                            <ActionForm action=add attr:class="form" attr:novalidate=true>
+                                                <SelectField label="Customer" name="customer_id" value=customer options=customers.clone()/>
+                                                <TextField label="E-mail" name="form[email]" input_type="email" autocomplete="off" value=email
+                                                    rule=Signal::derive(move || Email::parse(&email.get()).err()) server_error=server_field(value, "form[email]") required=true/>
+                                                <div class="field-grid">
+                                                    <TextField label="First name" name="form[first_name]" value=first_name
+                                                        rule=Signal::derive(move || validate_first_name(&first_name.get()).err()) server_error=server_field(value, "form[first_name]") required=true/>
+                                                    <TextField label="Last name" name="form[last_name]" value=last_name
+                                                        rule=Signal::derive(move || validate_last_name(&last_name.get()).err()) server_error=server_field(value, "form[last_name]") required=true/>
+                                                </div>
+                                                <TextField label="Phone" name="form[phone]" input_type="tel" value=phone hint="International form, like +49 30 1234567."
+                                                    rule=Signal::derive(move || optional_phone(&phone.get()).err()) server_error=server_field(value, "form[phone]")/>
+                                                <fieldset class="choices">
+                                                    <legend>"Activation"</legend>
+                                                    {choice(method, "email", "Send activation link by e-mail", "Roster e-mails the link to the address above.")}
+                                                    {choice(method, "show", "Show activation link", "You copy the link and pass it on.")}
+                                                </fieldset>
+                                                <div class="dialog-actions">
+                                                    <button type="button" class="btn btn-secondary" on:click=move |_| add_open.set(false)>"Cancel"</button>
+                                                    <SubmitButton label="Add customer user" pending=add.pending() pending_label="Adding…"/>
+                                                </div>
+                                            </ActionForm>
+                                        }
+                                }}
+                            </Dialog>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <Dialog id="portal-activation-link" open=link_open title="Activation link"
+            description=Signal::derive(move || shown.get().map(|i| format!("Give this link to {}. It works once.", i.email)).unwrap_or_default())>
+            {move || shown.get().and_then(|i| i.link).map(|link| view! {
+                <div class="field">
+                    <label for="portal-activation-link-value">"Activation link"</label>
+                    <input id="portal-activation-link-value" type="text" readonly=true value=link class="link-value"/>
+                </div>
+                <div class="dialog-actions">
+                    <button type="button" class="btn btn-primary" on:click=move |_| link_open.set(false)>"Done"</button>
+                </div>
+            })}
+        </Dialog>
+    }
+}
+
+fn choice(method: RwSignal<String>, value: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
+    view! {
+        <label class="choice">
+            <input type="radio" name="method" value=value checked=move || method.get() == value on:change=move |_| method.set(value.to_owned())/>
+            <span>
+                <strong>{label}</strong>
+                <span class="choice-hint">{hint}</span>
+            </span>
+        </label>
+    }
+}
+
+#[component]
+fn UserRow(user: PortalUserRow, toggle: ServerAction<PortalSetUserEnabled>, delete: ServerAction<PortalDeleteUser>) -> impl IntoView {
+    let disabled = user.status == CustomerUserStatus::Disabled;
+    let badge = match user.status {
+        CustomerUserStatus::Active => view! { <span class="badge badge-success">"Active"</span> }.into_any(),
+        CustomerUserStatus::Disabled => view! { <span class="badge badge-danger">"Disabled"</span> }.into_any(),
+        CustomerUserStatus::AwaitingActivation => view! { <span class="badge badge-warning">"Awaiting activation"</span> }.into_any(),
+    };
+    let id = user.id;
+    let toggle_label = format!("{} {}", if disabled { "Enable" } else { "Disable" }, user.name);
+    let delete_label = format!("Delete {}", user.name);
+    view! {
+        <tr>
+            <th scope="row">{user.name.clone()}{user.is_self.then(|| view! { <span class="cell-note">" (you)"</span> })}</th>
+            <td class="cell-clip">{user.email.clone()}</td>
+            <td>{user.customer.clone()}</td>
+            <td>{badge}</td>
+            <td>
+                {(!user.is_self).then(|| view! {
+                    <div class="row-actions">
+                        <ActionForm action=toggle>
+                            <input type="hidden" name="id" value=id/>
+                            <input type="hidden" name="enabled" value=if disabled { "true" } else { "false" }/>
+                            <button type="submit" class="btn btn-secondary btn-small" aria-label=toggle_label>{if disabled { "Enable" } else { "Disable" }}</button>
+                        </ActionForm>
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=id/>
+                            <button type="submit" class="btn btn-danger btn-small" aria-label=delete_label>"Delete"</button>
+                        </ActionForm>
+                    </div>
+                })}
+            </td>
+        </tr>
+    }
+}
