@@ -13,7 +13,7 @@ use crate::{
     home::HomePage,
     outbox::OutboxPage,
     audit::AuditLogPage,
-    portal::PortalUsersPage,
+    portal::{PortalCustomerPage, PortalSubCustomersPage, PortalUsersPage},
     customer_users::ActivationPage,
     permissions::{Module, Permission},
     roles::{RoleEditorPage, RolesPage},
@@ -82,6 +82,8 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
                     <Route path=path!("/portal/users") view=PortalUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/portal/sub-customers") view=PortalSubCustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/portal/customer") view=PortalCustomerPage ssr=SsrMode::Async/>
                     <Route path=path!("/companies") view=CompaniesPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/users/new") view=AddUserPage ssr=SsrMode::Async/>
@@ -246,6 +248,20 @@ pub fn navigation(session: &SessionView) -> Vec<NavItem> {
             label: "Customer users",
             href: "/portal/users",
             icon: icon("M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21c.8-3.5 3.6-6 7-6s6.2 2.5 7 6M17 11a3 3 0 1 0 0-6M22 21c-.5-2.6-2-4.6-4-5.5"),
+        });
+    }
+    if session.customer_features.contains(&crate::permissions::CustomerFeature::ManageSubCustomers) {
+        items.push(NavItem {
+            label: "Sub-customers",
+            href: "/portal/sub-customers",
+            icon: icon("M16 11a4 4 0 1 0-8 0M4 21v-1a5 5 0 0 1 5-5h6a5 5 0 0 1 5 5v1M12 7V3"),
+        });
+    }
+    if session.customer_features.contains(&crate::permissions::CustomerFeature::EditCustomerProfile) {
+        items.push(NavItem {
+            label: "Customer profile",
+            href: "/portal/customer",
+            icon: icon("M4 21V5a1 1 0 0 1 1-1h9a1 1 0 0 1 1 1v16M15 9h4a1 1 0 0 1 1 1v11M8 8h3M8 12h3M8 16h3M3 21h18"),
         });
     }
     if session.sees(Module::AuditLog) {

@@ -80,6 +80,15 @@ test('add a customer user with a shown link and activate it in a fresh browser',
   await expect(visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers', exact: true })).toHaveCount(0);
   await expectAccessible(visitor);
   await screenshot(visitor, 'portal-home');
+  // "Edit customer profile" is granted, "Manage sub-customers" is not.
+  await expect(visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sub-customers' })).toHaveCount(0);
+  await visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer profile' }).click();
+  await hydrated(visitor);
+  await visitor.getByLabel('City', { exact: true }).fill('Amersfoort');
+  await visitor.getByRole('button', { name: 'Save changes' }).click();
+  await expect(visitor.getByRole('status')).toContainText('The changes have been saved.');
+  await expect(visitor.getByLabel('City', { exact: true })).toHaveValue('Amersfoort');
+  await expectAccessible(visitor);
   // Staff screens refuse them even by address.
   await visitor.goto('/customers');
   await expect(visitor.getByRole('alert')).toBeVisible();

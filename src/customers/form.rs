@@ -13,17 +13,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-/// The fields of a customer, named `form[...]` for the server function, with the shared rules.
-#[component]
-pub fn CustomerFields<T, V>(
-    initial: CustomerForm,
-    choices: CustomerChoices,
-    customer_type: i64,
-    owner: i64,
-    parent: String,
-    value: V,
-    #[prop(optional)] parent_fixed: bool,
-) -> impl IntoView
+/// The customer's own details (title, contact, address, description), shared by the staff
+/// forms and the customer portal's profile form.
+pub fn contact_fields<T, V>(initial: CustomerForm, value: V) -> impl IntoView
 where
     T: Send + Sync + 'static,
     V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
@@ -32,12 +24,7 @@ where
     let (title, company, email, phone) = (f(initial.title), f(initial.company_name), f(initial.email), f(initial.phone));
     let (country, state, city) = (f(initial.country), f(initial.state), f(initial.city));
     let (address, address2, zip, description) = (f(initial.address), f(initial.address2), f(initial.zip), f(initial.description));
-    let kind = RwSignal::new(customer_type.to_string());
-    let owner = RwSignal::new(owner.to_string());
-    let parent = RwSignal::new(parent);
     let text = |max: usize, s: RwSignal<String>| Signal::derive(move || optional_text(&s.get(), max).err());
-    let types: Vec<(String, String)> = choices.types.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
-    let companies: Vec<(String, String)> = choices.companies.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
     view! {
         <TextField label="Title" name="form[title]" value=title hint="Unique in your account."
             rule=Signal::derive(move || validate_title(&title.get()).err()) server_error=server_field(value, "title") required=true/>
@@ -64,6 +51,31 @@ where
         <TextAreaField label="Description" name="form[description]" value=description
             rule=Signal::derive(move || optional_long_text(&description.get(), DESCRIPTION_MAX_CHARS).err())
             server_error=server_field(value, "description")/>
+    }
+}
+
+/// The fields of a customer, named `form[...]` for the server function, with the shared rules.
+#[component]
+pub fn CustomerFields<T, V>(
+    initial: CustomerForm,
+    choices: CustomerChoices,
+    customer_type: i64,
+    owner: i64,
+    parent: String,
+    value: V,
+    #[prop(optional)] parent_fixed: bool,
+) -> impl IntoView
+where
+    T: Send + Sync + 'static,
+    V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    let kind = RwSignal::new(customer_type.to_string());
+    let owner = RwSignal::new(owner.to_string());
+    let parent = RwSignal::new(parent);
+    let types: Vec<(String, String)> = choices.types.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
+    let companies: Vec<(String, String)> = choices.companies.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
+    view! {
+        {contact_fields(initial, value)}
         <div class="field-grid">
             <SelectField label="Customer type" name="customer_type_id" value=kind options=types server_error=server_field(value, "customer_type_id")/>
             <SelectField label="Owner company" name="owner_company_id" value=owner options=companies server_error=server_field(value, "owner_company_id")/>

@@ -10,7 +10,7 @@ mod list;
 pub mod ssr;
 
 pub use detail::CustomerPage;
-pub use form::{AddByAccountPage, NewCustomerPage};
+pub use form::{contact_fields, AddByAccountPage, NewCustomerPage};
 pub use list::CustomersPage;
 
 use crate::{

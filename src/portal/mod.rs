@@ -12,7 +12,9 @@ use crate::{
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod customer;
 mod users;
+pub use customer::{PortalCustomerPage, PortalCustomerProfile, PortalSubCustomerList, PortalSubCustomersPage};
 pub use users::PortalUsersPage;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

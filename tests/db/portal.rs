@@ -9,7 +9,7 @@ use crate::{
 use roster::{
     customer_users::Issued,
     error::AppError,
-    portal::PortalUserList,
+    portal::{PortalCustomerProfile, PortalSubCustomerList, PortalUserList},
 };
 use sqlx::PgPool;
 
@@ -106,4 +106,72 @@ async fn managing_customer_users_needs_the_type_permission_and_stays_in_the_subt
     assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'kid@child.test' AND status = 'disabled'").await, 1);
     // Staff screens stay closed to them.
     assert_eq!(pat.call("customer_users", &[("customer_id", &parent.to_string())]).await.error(), AppError::Forbidden);
+}
+
+#[sqlx::test]
+async fn sub_customers_and_the_customer_profile_need_their_permissions_and_stay_in_the_subtree(db: PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    for (title, parent) in [("Parent", ""), ("Child", "Parent"), ("Sibling", "")] {
+        create(actors.admin(), &world, title, parent, Place::InScope).await;
+    }
+    let mut other_admin = app.client();
+    other_admin.sign_in("admin@b.test", PASSWORD).await;
+    create(&mut other_admin, &world, "Foreign", "", Place::OtherAccount).await;
+    let (parent, child, sibling, foreign) = (
+        customer_id(&app, "Parent").await.to_string(),
+        customer_id(&app, "Child").await.to_string(),
+        customer_id(&app, "Sibling").await.to_string(),
+        customer_id(&app, "Foreign").await.to_string(),
+    );
+    let mut pat = customer_user(&app, actors.admin(), parent.parse().unwrap(), "pat@parent.test").await;
+    let profile: PortalCustomerProfile = {
+        // Without the permissions every one of these is refused and nothing changes.
+        let before = world.fingerprint().await;
+        assert_eq!(pat.call("portal_customer", &[]).await.error(), AppError::Forbidden);
+        assert_eq!(pat.call("portal_update_customer", &[("version", "1"), ("form[title]", "Renamed")]).await.error(), AppError::Forbidden);
+        assert_eq!(pat.call("portal_sub_customers", &[]).await.error(), AppError::Forbidden);
+        assert_eq!(pat.call("portal_add_sub_customer", &[("parent_id", &parent), ("form[title]", "New")]).await.error(), AppError::Forbidden);
+        assert_eq!(world.fingerprint().await, before);
+        sqlx::query("UPDATE customer_types SET features = ARRAY['manage_sub_customers', 'edit_customer_profile'] WHERE is_default")
+            .execute(app.db())
+            .await
+            .unwrap();
+        pat.call("portal_customer", &[]).await.json()
+    };
+    assert_eq!(profile.form.title, "Parent");
+
+    // The profile edit changes only their own customer, with a version check and a unique title.
+    let version = profile.version.to_string();
+    assert_eq!(
+        pat.call("portal_update_customer", &[("version", &version), ("form[title]", "Sibling")]).await.error().field_message("title").as_deref(),
+        Some("A customer with this title already exists.")
+    );
+    let saved = pat.call("portal_update_customer", &[("version", &version), ("form[title]", "Parent Ltd"), ("form[city]", "Delft")]).await;
+    assert!(saved.status.is_success(), "{}", saved.text());
+    assert_eq!(pat.call("portal_update_customer", &[("version", &version), ("form[title]", "Parent Again")]).await.error(), AppError::Conflict);
+    assert_eq!(app.count("SELECT count(*) FROM customers WHERE title = 'Parent Ltd' AND city = 'Delft'").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM customers WHERE title = 'Sibling' AND city IS NULL").await, 1);
+
+    // Sub-customers: below their own customer only.
+    let listed: PortalSubCustomerList = pat.call("portal_sub_customers", &[]).await.json();
+    assert_eq!(listed.rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["Child"]);
+    let before = world.fingerprint().await;
+    for outside in [&sibling, &foreign] {
+        assert_eq!(
+            pat.call("portal_add_sub_customer", &[("parent_id", outside), ("form[title]", "Intruder")]).await.error(),
+            AppError::NotFound
+        );
+    }
+    assert_eq!(world.fingerprint().await, before);
+    let added = pat.call("portal_add_sub_customer", &[("parent_id", &child), ("form[title]", "Grandchild")]).await;
+    assert!(added.status.is_success(), "{}", added.text());
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM customers g JOIN customers c ON c.id = g.parent_id
+              WHERE g.title = 'Grandchild' AND c.id = {child} AND g.owner_company_id = c.owner_company_id"
+        ))
+        .await,
+        1
+    );
 }
