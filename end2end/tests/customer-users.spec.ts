@@ -100,6 +100,8 @@ test('add a customer user with a shown link and activate it in a fresh browser',
 
   await page.reload();
   await expect(page.getByRole('row', { name: /Lena Berg/ })).toContainText('Active');
+  await hydrated(page);
+  await expectAccessible(page);
   await screenshot(page, 'customer-users');
 });
 
@@ -131,7 +133,7 @@ test('disabling a customer user ends their session; a new link replaces the old 
   const link = await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByLabel('Activation link').inputValue();
   await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByRole('button', { name: 'Done' }).click();
   // A new link: the first one stops working.
-  await page.getByRole('button', { name: 'New activation link for Ida Berg' }).click();
+  await page.getByRole('button', { name: 'New link for Ida Berg' }).click();
   await page.getByRole('dialog', { name: 'New activation link' }).getByRole('button', { name: 'Make new link' }).click();
   const fresh = await page.getByRole('dialog', { name: 'Activation link', exact: true }).getByLabel('Activation link').inputValue();
   expect(fresh).not.toEqual(link);

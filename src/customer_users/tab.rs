@@ -285,7 +285,7 @@ fn RowActions(
     let (for_edit, for_resend, for_delete) = (user.clone(), user.clone(), user.clone());
     let id = user.id;
     let edit_label = format!("Edit {name}");
-    let resend_label = format!("New activation link for {name}");
+    let resend_label = format!("New link for {name}");
     let toggle_label = format!("{} {name}", if disabled { "Enable" } else { "Disable" });
     let delete_label = format!("Delete {name}");
     view! {

@@ -200,7 +200,7 @@ fn OutboxTable(list: OutboxList, retry: ServerAction<RetryMessage>) -> impl Into
                                             {retryable.then(|| view! {
                                                 <ActionForm action=retry attr:class="inline-form">
                                                     <input type="hidden" name="id" value=id/>
-                                                    <button type="submit" class="btn btn-secondary btn-small" aria-label=format!("Retry {subject}")
+                                                    <button type="submit" class="btn btn-secondary btn-small" aria-label=format!("Retry now: {subject}")
                                                         disabled=move || retry.pending().get()>"Retry now"</button>
                                                 </ActionForm>
                                             })}
