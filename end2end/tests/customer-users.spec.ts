@@ -198,6 +198,11 @@ test('a customer user whose type grants it adds a colleague; without it the scre
   await expect(visitor.getByRole('row', { name: /Cole Mate/ })).toContainText('Awaiting activation');
   await expect(visitor.getByRole('row', { name: /Cole Mate/ })).toContainText('Sunfield Farm');
   await screenshot(visitor, 'portal-customer-users');
+  await visitor.getByRole('button', { name: 'Delete Cole Mate' }).click();
+  const confirm = visitor.getByRole('dialog', { name: 'Delete Cole Mate?' });
+  await expect(confirm).toContainText('This cannot be undone.');
+  await confirm.getByRole('button', { name: 'Delete user' }).click();
+  await expect(visitor.getByRole('row', { name: /Cole Mate/ })).toHaveCount(0);
 
   // The administrator takes the permission away: the screen disappears and the server refuses.
   await page.goto('/customer-types');

@@ -22,6 +22,8 @@ pub fn PortalUsersPage() -> impl IntoView {
     let add_open = RwSignal::new(false);
     let shown = RwSignal::new(None::<Issued>);
     let link_open = RwSignal::new(false);
+    let deleting = RwSignal::new(None::<PortalUserRow>);
+    let delete_open = RwSignal::new(false);
     on_success(add.value(), move |issued: &Issued| {
         add_open.set(false);
         match &issued.link {
@@ -34,7 +36,10 @@ pub fn PortalUsersPage() -> impl IntoView {
         }
     });
     on_success(toggle.value(), move |_| notice.set(Some("The user's status has been changed.".into())));
-    on_success(delete.value(), move |_| notice.set(Some("The user has been deleted.".into())));
+    on_success(delete.value(), move |_| {
+        delete_open.set(false);
+        notice.set(Some("The user has been deleted.".into()));
+    });
     view! {
         <Title text="Customer users"/>
         <PageHeader title="Customer users" description="The people who sign in for your customer and its sub-customers.">
@@ -42,7 +47,6 @@ pub fn PortalUsersPage() -> impl IntoView {
         </PageHeader>
         <StatusMessage message=notice/>
         <FormAlert error=action_error(toggle.value())/>
-        <FormAlert error=action_error(delete.value())/>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -63,7 +67,7 @@ pub fn PortalUsersPage() -> impl IntoView {
                                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                                     </tr></thead>
                                     <tbody>
-                                        {list.rows.into_iter().map(|u| view! { <UserRow user=u toggle delete/> }).collect_view()}
+                                        {list.rows.into_iter().map(|u| view! { <UserRow user=u toggle deleting delete_open/> }).collect_view()}
                                     </tbody>
                                 </table>
                             </section>
@@ -111,6 +115,24 @@ pub fn PortalUsersPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Dialog id="portal-delete-user" open=delete_open title=Signal::derive(move || {
+            deleting.get().map(|u| format!("Delete {}?", u.name)).unwrap_or_default()
+        })>
+            {move || deleting.get().map(|user| {
+                delete.clear();
+                view! {
+                    <FormAlert error=action_error(delete.value())/>
+                    <p>{format!("{} will no longer be able to sign in, and their account is removed. This cannot be undone.", user.email)}</p>
+                    <ActionForm action=delete>
+                        <input type="hidden" name="id" value=user.id/>
+                        <div class="dialog-actions">
+                            <button type="button" class="btn btn-secondary" on:click=move |_| delete_open.set(false)>"Cancel"</button>
+                            <SubmitButton label="Delete user" pending=delete.pending() class="btn btn-danger"/>
+                        </div>
+                    </ActionForm>
+                }
+            })}
+        </Dialog>
         <Dialog id="portal-activation-link" open=link_open title="Activation link"
             description=Signal::derive(move || shown.get().map(|i| format!("Give this link to {}. It works once.", i.email)).unwrap_or_default())>
             {move || shown.get().and_then(|i| i.link).map(|link| view! {
@@ -139,7 +161,12 @@ fn choice(method: RwSignal<String>, value: &'static str, label: &'static str, hi
 }
 
 #[component]
-fn UserRow(user: PortalUserRow, toggle: ServerAction<PortalSetUserEnabled>, delete: ServerAction<PortalDeleteUser>) -> impl IntoView {
+fn UserRow(
+    user: PortalUserRow,
+    toggle: ServerAction<PortalSetUserEnabled>,
+    deleting: RwSignal<Option<PortalUserRow>>,
+    delete_open: RwSignal<bool>,
+) -> impl IntoView {
     let disabled = user.status == CustomerUserStatus::Disabled;
     let badge = match user.status {
         CustomerUserStatus::Active => view! { <span class="badge badge-success">"Active"</span> }.into_any(),
@@ -149,6 +176,7 @@ fn UserRow(user: PortalUserRow, toggle: ServerAction<PortalSetUserEnabled>, dele
     let id = user.id;
     let toggle_label = format!("{} {}", if disabled { "Enable" } else { "Disable" }, user.name);
     let delete_label = format!("Delete {}", user.name);
+    let for_delete = user.clone();
     view! {
         <tr>
             <th scope="row">{user.name.clone()}{user.is_self.then(|| view! { <span class="cell-note">" (you)"</span> })}</th>
@@ -163,10 +191,8 @@ fn UserRow(user: PortalUserRow, toggle: ServerAction<PortalSetUserEnabled>, dele
                             <input type="hidden" name="enabled" value=if disabled { "true" } else { "false" }/>
                             <button type="submit" class="btn btn-secondary btn-small" aria-label=toggle_label>{if disabled { "Enable" } else { "Disable" }}</button>
                         </ActionForm>
-                        <ActionForm action=delete>
-                            <input type="hidden" name="id" value=id/>
-                            <button type="submit" class="btn btn-danger btn-small" aria-label=delete_label>"Delete"</button>
-                        </ActionForm>
+                        <button type="button" class="btn btn-danger btn-small" aria-label=delete_label
+                            on:click=move |_| { deleting.set(Some(for_delete.clone())); delete_open.set(true); }>"Delete"</button>
                     </div>
                 })}
             </td>
