@@ -70,6 +70,8 @@ test('add a customer user with a shown link and activate it in a fresh browser',
   expect(link).toContain('/activate?token=');
   await dialog.getByRole('button', { name: 'Copy link' }).click();
   await expect(dialog.getByRole('button', { name: 'Copied' })).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, 'activation-link-dialog');
   await dialog.getByRole('button', { name: 'Done' }).click();
   await expect(page.getByRole('row', { name: /Lena Berg/ })).toContainText('Awaiting activation');
 
@@ -89,6 +91,7 @@ test('add a customer user with a shown link and activate it in a fresh browser',
   await expect(visitor.getByRole('status')).toContainText('The changes have been saved.');
   await expect(visitor.getByLabel('City', { exact: true })).toHaveValue('Amersfoort');
   await expectAccessible(visitor);
+  await screenshot(visitor, 'portal-customer-profile');
   // Staff screens refuse them even by address.
   await visitor.goto('/customers');
   await expect(visitor.getByRole('alert')).toBeVisible();
@@ -204,11 +207,13 @@ test('a customer user whose type grants it adds a colleague; without it the scre
   await confirm.getByRole('button', { name: 'Delete user' }).click();
   await expect(visitor.getByRole('row', { name: /Cole Mate/ })).toHaveCount(0);
 
-  // The administrator takes the permission away: the screen disappears and the server refuses.
+  // The administrator takes the permission away (and grants sub-customers instead): the screen
+  // disappears and the server refuses.
   await page.goto('/customer-types');
   await page.getByRole('link', { name: 'Standard' }).click();
   await hydrated(page);
   await page.getByRole('checkbox', { name: 'Manage customer users' }).uncheck();
+  await page.getByRole('checkbox', { name: 'Manage sub-customers' }).check();
   await page.getByRole('button', { name: 'Save customer type' }).click();
   await expect(page.getByRole('row', { name: /Standard/ })).not.toContainText('Manage customer users');
   await visitor.goto('/');
@@ -218,5 +223,17 @@ test('a customer user whose type grants it adds a colleague; without it the scre
   expect(refused.status()).toBe(403);
   await visitor.goto('/portal/users');
   await expect(visitor.getByRole('alert')).toBeVisible();
+
+  // Manage sub-customers: add one under their customer.
+  await visitor.goto('/');
+  await visitor.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sub-customers' }).click();
+  await expect(visitor.getByRole('heading', { level: 1, name: 'Sub-customers' })).toBeVisible();
+  await hydrated(visitor);
+  await visitor.getByLabel('Title', { exact: true }).fill('Sunfield North');
+  await visitor.getByLabel('City', { exact: true }).fill('Zwolle');
+  await visitor.getByRole('button', { name: 'Add sub-customer' }).click();
+  await expect(visitor.getByRole('row', { name: /Sunfield North/ })).toContainText('Sunfield Farm');
+  await expectAccessible(visitor);
+  await screenshot(visitor, 'portal-sub-customers');
   await context.close();
 });

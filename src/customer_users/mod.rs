@@ -8,6 +8,7 @@ mod tab;
 
 pub use activation::{ActivationPage, ActivationView};
 pub use tab::CustomerUsersTab;
+pub(crate) use tab::{method_choice, user_fields, ActivationLinkDialog};
 
 use crate::{
     error::{AppError, FieldErrors},
@@ -103,6 +104,17 @@ pub enum CustomerUserStatus {
     Disabled,
 }
 
+impl CustomerUserStatus {
+    /// From the stored status and whether a password has been set.
+    pub fn of(status: &str, activated: bool) -> Self {
+        match (status, activated) {
+            ("disabled", _) => CustomerUserStatus::Disabled,
+            (_, false) => CustomerUserStatus::AwaitingActivation,
+            _ => CustomerUserStatus::Active,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CustomerUserRow {
     pub id: i64,
@@ -175,6 +187,36 @@ pub mod ssr {
             activated: row.activated,
             customer_title: customer.title,
         })
+    }
+
+    /// Disables a customer user (ending their sessions) or enables them again, back to active or,
+    /// without a password yet, to awaiting activation. Returns the new status.
+    pub async fn set_enabled(
+        conn: &mut PgConnection,
+        account_id: i64,
+        id: i64,
+        enabled: bool,
+        activated: bool,
+        now: DateTime<Utc>,
+    ) -> Result<&'static str, AppError> {
+        let status = match (enabled, activated) {
+            (false, _) => "disabled",
+            (true, true) => "active",
+            (true, false) => "invited",
+        };
+        sqlx::query!(
+            "UPDATE users SET status = $3, updated_at = $4, version = version + 1 WHERE account_id = $1 AND id = $2",
+            account_id,
+            id,
+            status,
+            now
+        )
+        .execute(&mut *conn)
+        .await?;
+        if !enabled {
+            crate::auth::ssr::sessions::end_all(conn, id).await?;
+        }
+        Ok(status)
     }
 
     /// Inserts a customer user awaiting activation; a taken address is a field error.
@@ -312,11 +354,7 @@ pub async fn list_customer_users(customer_id: i64) -> Result<CustomerUsers, AppE
                 last_name: last,
                 phone: r.phone,
                 description: r.description,
-                status: match (r.status.as_str(), r.activated) {
-                    ("disabled", _) => CustomerUserStatus::Disabled,
-                    (_, false) => CustomerUserStatus::AwaitingActivation,
-                    _ => CustomerUserStatus::Active,
-                },
+                status: CustomerUserStatus::of(&r.status, r.activated),
                 activation_expires_at: r.link_expires_at,
                 last_sign_in_at: r.last_sign_in_at,
                 version: r.version,
@@ -503,30 +541,14 @@ pub async fn update_customer_user(id: i64, version: i32, form: CustomerUserForm)
 /// Disables a user (their sessions end at once) or enables them again.
 #[server(prefix = "/api", endpoint = "set_customer_user_enabled")]
 pub async fn set_customer_user_enabled(id: i64, enabled: bool) -> Result<(), AppError> {
-    use crate::{audit::ssr as audit, auth::ssr::sessions::{end_all, require_staff}, permissions::Permission, server::state::app_state};
+    use crate::{audit::ssr as audit, auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
     let state = app_state()?;
     let staff = require_staff().await?;
     staff.require(Permission::CustomerUsersManage)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let target = ssr::target(&mut tx, &staff, id).await?;
-    let status = match (enabled, target.activated) {
-        (false, _) => "disabled",
-        (true, true) => "active",
-        (true, false) => "invited",
-    };
-    sqlx::query!(
-        "UPDATE users SET status = $3, updated_at = $4, version = version + 1 WHERE account_id = $1 AND id = $2",
-        staff.account_id,
-        id,
-        status,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    if !enabled {
-        end_all(&mut tx, id).await?;
-    }
+    let status = ssr::set_enabled(&mut tx, staff.account_id, id, enabled, target.activated, now).await?;
     audit::record(
         &mut tx,
         now,

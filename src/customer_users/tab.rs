@@ -210,7 +210,15 @@ pub fn CustomerUsersTab(customer_id: i64) -> impl IntoView {
             })}
         </Dialog>
 
-        <Dialog id="activation-link" open=link_open title="Activation link"
+        <ActivationLinkDialog open=link_open shown/>
+    }
+}
+
+/// Shows a freshly made activation link with a copy button, for staff and portal alike.
+#[component]
+pub(crate) fn ActivationLinkDialog(open: RwSignal<bool>, shown: RwSignal<Option<Issued>>) -> impl IntoView {
+    view! {
+        <Dialog id="activation-link" open title="Activation link"
             description=Signal::derive(move || shown.get().map(|i| format!("Give this link to {}. It works once.", i.email)).unwrap_or_default())>
             {move || shown.get().and_then(|i| i.link).map(|link| {
                 let copied = RwSignal::new(false);
@@ -222,7 +230,7 @@ pub fn CustomerUsersTab(customer_id: i64) -> impl IntoView {
                             on:focus=|ev| { let _ = event_target::<leptos::web_sys::HtmlInputElement>(&ev).select(); }/>
                     </div>
                     <div class="dialog-actions">
-                        <button type="button" class="btn btn-secondary" on:click=move |_| link_open.set(false)>"Done"</button>
+                        <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Done"</button>
                         <button type="button" class="btn btn-primary" on:click=move |_| {
                             copy_text(&to_copy);
                             copied.set(true);
@@ -241,7 +249,7 @@ fn copy_text(_text: &str) {
     }
 }
 
-fn method_choice(method: RwSignal<String>, value: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
+pub(crate) fn method_choice(method: RwSignal<String>, value: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
     view! {
         <label class="choice">
             <input type="radio" name="method" value=value checked=move || method.get() == value on:change=move |_| method.set(value.to_owned())/>
@@ -309,7 +317,7 @@ fn RowActions(
     }
 }
 
-fn user_fields<T, V>(initial: CustomerUserForm, value: V) -> impl IntoView
+pub(crate) fn user_fields<T, V>(initial: CustomerUserForm, value: V) -> impl IntoView
 where
     T: Send + Sync + 'static,
     V: With<Value = Option<Result<T, crate::error::AppError>>> + Copy + Send + Sync + 'static,

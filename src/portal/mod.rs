@@ -143,11 +143,7 @@ pub async fn portal_users() -> Result<PortalUserList, AppError> {
         name: r.display_name,
         email: r.email,
         customer: r.title,
-        status: match (r.status.as_str(), r.activated) {
-            ("disabled", _) => CustomerUserStatus::Disabled,
-            (_, false) => CustomerUserStatus::AwaitingActivation,
-            _ => CustomerUserStatus::Active,
-        },
+        status: CustomerUserStatus::of(&r.status, r.activated),
         is_self: r.id == portal.user.user_id,
     })
     .collect();
@@ -218,7 +214,7 @@ pub async fn portal_add_user(customer_id: i64, form: CustomerUserForm, method: S
 /// Disables (ending their sessions) or enables a colleague; never oneself.
 #[server(prefix = "/api", endpoint = "portal_set_user_enabled")]
 pub async fn portal_set_user_enabled(id: i64, enabled: bool) -> Result<(), AppError> {
-    use crate::{audit::ssr as audit, auth::ssr::sessions::end_all, permissions::CustomerFeature, server::state::app_state};
+    use crate::{audit::ssr as audit, customer_users::ssr::set_enabled, permissions::CustomerFeature, server::state::app_state};
     let state = app_state()?;
     let mut tx = state.db.begin().await?;
     let portal = ssr::require_portal(&mut tx).await?;
@@ -227,24 +223,8 @@ pub async fn portal_set_user_enabled(id: i64, enabled: bool) -> Result<(), AppEr
     if id == portal.user.user_id {
         return Err(AppError::Refused("You cannot disable your own account.".into()));
     }
-    let status = match (enabled, activated) {
-        (false, _) => "disabled",
-        (true, true) => "active",
-        (true, false) => "invited",
-    };
     let now = state.clock.now();
-    sqlx::query!(
-        "UPDATE users SET status = $3, updated_at = $4, version = version + 1 WHERE account_id = $1 AND id = $2",
-        portal.account_id,
-        id,
-        status,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    if !enabled {
-        end_all(&mut tx, id).await?;
-    }
+    let status = set_enabled(&mut tx, portal.account_id, id, enabled, activated, now).await?;
     audit::record(
         &mut tx,
         now,

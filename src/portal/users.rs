@@ -2,9 +2,8 @@
 
 use super::{portal_users, PortalAddUser, PortalDeleteUser, PortalSetUserEnabled, PortalUserRow};
 use crate::{
-    customer_users::{validate_first_name, validate_last_name, CustomerUserStatus, Issued},
-    ui::{action_error, on_success, server_field, Dialog, FormAlert, PageHeader, SelectField, StatusMessage, SubmitButton, TextField},
-    validation::{optional_phone, Email},
+    customer_users::{method_choice, user_fields, ActivationLinkDialog, CustomerUserForm, CustomerUserStatus, Issued},
+    ui::{action_error, on_success, Dialog, FormAlert, PageHeader, SelectField, StatusMessage, SubmitButton},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -78,29 +77,16 @@ pub fn PortalUsersPage() -> impl IntoView {
                                         add.clear();
                                         let value = add.value();
                                         let customer = RwSignal::new(first.clone());
-                                        let email = RwSignal::new(String::new());
-                                        let first_name = RwSignal::new(String::new());
-                                        let last_name = RwSignal::new(String::new());
-                                        let phone = RwSignal::new(String::new());
                                         let method = RwSignal::new("email".to_owned());
                                         view! {
                                             <FormAlert error=action_error(value)/>
                                             <ActionForm action=add attr:class="form" attr:novalidate=true>
                                                 <SelectField label="Customer" name="customer_id" value=customer options=customers.clone()/>
-                                                <TextField label="E-mail" name="form[email]" input_type="email" autocomplete="off" value=email
-                                                    rule=Signal::derive(move || Email::parse(&email.get()).err()) server_error=server_field(value, "form[email]") required=true/>
-                                                <div class="field-grid">
-                                                    <TextField label="First name" name="form[first_name]" value=first_name
-                                                        rule=Signal::derive(move || validate_first_name(&first_name.get()).err()) server_error=server_field(value, "form[first_name]") required=true/>
-                                                    <TextField label="Last name" name="form[last_name]" value=last_name
-                                                        rule=Signal::derive(move || validate_last_name(&last_name.get()).err()) server_error=server_field(value, "form[last_name]") required=true/>
-                                                </div>
-                                                <TextField label="Phone" name="form[phone]" input_type="tel" value=phone hint="International form, like +49 30 1234567."
-                                                    rule=Signal::derive(move || optional_phone(&phone.get()).err()) server_error=server_field(value, "form[phone]")/>
+                                                {user_fields(CustomerUserForm::default(), value)}
                                                 <fieldset class="choices">
                                                     <legend>"Activation"</legend>
-                                                    {choice(method, "email", "Send activation link by e-mail", "Roster e-mails the link to the address above.")}
-                                                    {choice(method, "show", "Show activation link", "You copy the link and pass it on.")}
+                                                    {method_choice(method, "email", "Send activation link by e-mail", "Roster e-mails the link to the address above.")}
+                                                    {method_choice(method, "show", "Show activation link", "You copy the link and pass it on.")}
                                                 </fieldset>
                                                 <div class="dialog-actions">
                                                     <button type="button" class="btn btn-secondary" on:click=move |_| add_open.set(false)>"Cancel"</button>
@@ -133,30 +119,7 @@ pub fn PortalUsersPage() -> impl IntoView {
                 }
             })}
         </Dialog>
-        <Dialog id="portal-activation-link" open=link_open title="Activation link"
-            description=Signal::derive(move || shown.get().map(|i| format!("Give this link to {}. It works once.", i.email)).unwrap_or_default())>
-            {move || shown.get().and_then(|i| i.link).map(|link| view! {
-                <div class="field">
-                    <label for="portal-activation-link-value">"Activation link"</label>
-                    <input id="portal-activation-link-value" type="text" readonly=true value=link class="link-value"/>
-                </div>
-                <div class="dialog-actions">
-                    <button type="button" class="btn btn-primary" on:click=move |_| link_open.set(false)>"Done"</button>
-                </div>
-            })}
-        </Dialog>
-    }
-}
-
-fn choice(method: RwSignal<String>, value: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
-    view! {
-        <label class="choice">
-            <input type="radio" name="method" value=value checked=move || method.get() == value on:change=move |_| method.set(value.to_owned())/>
-            <span>
-                <strong>{label}</strong>
-                <span class="choice-hint">{hint}</span>
-            </span>
-        </label>
+        <ActivationLinkDialog open=link_open shown/>
     }
 }
 
