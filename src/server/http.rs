@@ -32,10 +32,18 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
         method = %req.method(),
         path = %req.uri().path(),
     );
+    let site_file = req.uri().path().starts_with("/pkg/");
     let started = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| tracing::debug!(status = res.status().as_u16(), elapsed_ms, "served"));
+    let status = res.status();
+    span.in_scope(|| {
+        if status.is_server_error() || (site_file && status == StatusCode::NOT_FOUND) {
+            tracing::warn!(status = status.as_u16(), elapsed_ms, "served");
+        } else {
+            tracing::debug!(status = status.as_u16(), elapsed_ms, "served");
+        }
+    });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert("x-request-id", value);
     }

@@ -17,7 +17,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use state::AppState;
 use std::time::Duration;
-use tower_http::{compression::CompressionLayer, set_header::SetResponseHeaderLayer};
+use tower_http::{compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     };
     let mut app = Router::new()
         .route("/healthz", get(health))
+        .merge(site_files(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn_with_state(state.clone(), http::api_guard))
@@ -63,6 +64,20 @@ pub fn router(state: AppState) -> Router {
     }
     app.layer(middleware::from_fn_with_state(state.clone(), http::request_context))
         .with_state(state)
+}
+
+/// The built JavaScript, WebAssembly and CSS under `/pkg`, served on their own: conditional and
+/// range requests get 304 and 206, and a missing file is a plain 404, never an HTML page the
+/// browser would try to run. The names carry no hash, so browsers must revalidate (`no-cache`)
+/// and a new release is picked up on the next page load.
+fn site_files(options: &LeptosOptions) -> Router<AppState> {
+    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        ))
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::http::StatusCode {

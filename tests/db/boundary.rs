@@ -92,6 +92,39 @@ async fn requests_fail_fast_as_temporarily_unavailable_without_the_database(db: 
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
+/// The WebAssembly, JavaScript and CSS: revalidated by the browser on every load, resumable, and
+/// a missing one is a plain 404 rather than an HTML page that the browser would try to run.
+#[sqlx::test]
+async fn site_files_are_revalidated_and_a_missing_one_is_never_a_page(db: PgPool) {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let site = std::env::temp_dir().join(format!("roster-site-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let wasm = b"\0asm\x01\0\0\0".to_vec();
+    std::fs::write(site.join("pkg/roster.wasm"), &wasm).unwrap();
+    let root = site.to_str().unwrap().to_owned();
+    let app = TestApp::with_config(db, |config| config.site_root = root);
+
+    let file = app.client().get_page("/pkg/roster.wasm").await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body, wasm);
+    assert_eq!(file.headers.get("content-type").unwrap(), "application/wasm");
+    assert_eq!(file.headers.get("cache-control").unwrap(), "no-cache", "unhashed names: always revalidate");
+    let modified = file.headers.get("last-modified").unwrap().to_str().unwrap().to_owned();
+
+    let unchanged = app.client().with_header("if-modified-since", &modified).get_page("/pkg/roster.wasm").await;
+    assert_eq!(unchanged.status, StatusCode::NOT_MODIFIED);
+    assert!(unchanged.body.is_empty());
+
+    let rest = app.client().with_header("range", "bytes=4-").get_page("/pkg/roster.wasm").await;
+    assert_eq!(rest.status, StatusCode::PARTIAL_CONTENT, "an interrupted download can resume");
+    assert_eq!(rest.body, wasm[4..]);
+
+    let missing = app.client().get_page("/pkg/roster_bg.wasm").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(!missing.text().contains("<!DOCTYPE"), "a missing site file is not the HTML not-found page");
+    std::fs::remove_dir_all(&site).unwrap();
+}
+
 #[sqlx::test]
 async fn pages_redirect_visitors_to_sign_in_and_render_without_javascript(db: PgPool) {
     let app = TestApp::new(db);

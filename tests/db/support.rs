@@ -159,6 +159,9 @@ impl Client<'_> {
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
         }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
         let mut request = request.body(Body::empty()).unwrap();
         request.extensions_mut().insert(ConnectInfo(self.ip));
         let response = self.app.router.clone().oneshot(request).await.unwrap();
