@@ -204,7 +204,11 @@ test('the outbox lists the mail sent for the account', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'Outbox' })).toBeVisible();
   const row = page.getByRole('row', { name: /Your Roster password was changed/ });
   await expect(row).toBeVisible();
-  await expect(row.getByText('Sent')).toBeVisible();
+  // maildev may list the mail a moment before the worker has recorded it as sent.
+  await expect(async () => {
+    await page.goto('/outbox');
+    await expect(row.getByText('Sent')).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
   await expectAccessible(page);
   await screenshot(page, 'outbox');
 });

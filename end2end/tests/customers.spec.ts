@@ -135,6 +135,8 @@ test('a sub-customer, a group, and a bulk delete of three', async ({ page }) => 
   await page.getByRole('button', { name: 'Create customer' }).click();
   await expect(page.getByRole('navigation', { name: 'Breadcrumbs' }).getByRole('link', { name: 'Alpha Farm' })).toBeVisible();
   await page.getByRole('navigation', { name: 'Breadcrumbs' }).getByRole('link', { name: 'Alpha Farm' }).click();
+  // Wait for the parent's page before choosing its tab (the child's page has the same tabs).
+  await expect(page.getByRole('heading', { level: 1, name: 'Alpha Farm', exact: true })).toBeVisible();
   await page.getByRole('link', { name: /Sub-customers/ }).click();
   await expect(page.getByRole('link', { name: 'Alpha Farm North' })).toBeVisible();
   await expectAccessible(page);
