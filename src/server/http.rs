@@ -32,7 +32,7 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
         method = %req.method(),
         path = %req.uri().path(),
     );
-    let site_file = req.uri().path().starts_with("/pkg/");
+    let site_file = req.uri().path().split('/').nth(1) == Some(super::SITE_PKG_DIR);
     let started = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -19,6 +19,9 @@ use state::AppState;
 use std::time::Duration;
 use tower_http::{compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer};
 
+/// The folder under the site root, and the URL path, of the built JavaScript, WebAssembly and CSS.
+pub const SITE_PKG_DIR: &str = "pkg";
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// The Leptos options the server renders with; the site files come from `config.site_root`.
@@ -26,7 +29,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
         .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(SITE_PKG_DIR)
         .site_addr(config.bind)
         .env(leptos::config::Env::PROD)
         .build()
@@ -54,7 +57,7 @@ pub fn router(state: AppState) -> Router {
     };
     let mut app = Router::new()
         .route("/healthz", get(health))
-        .merge(site_files(&state.leptos_options))
+        .merge(site_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn_with_state(state.clone(), http::api_guard))
@@ -70,10 +73,10 @@ pub fn router(state: AppState) -> Router {
 /// range requests get 304 and 206, and a missing file is a plain 404, never an HTML page the
 /// browser would try to run. The names carry no hash, so browsers must revalidate (`no-cache`)
 /// and a new release is picked up on the next page load.
-fn site_files(options: &LeptosOptions) -> Router<AppState> {
-    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+fn site_files(site_root: &str) -> Router<AppState> {
+    let dir = std::path::Path::new(site_root).join(SITE_PKG_DIR);
     Router::new()
-        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(dir).precompressed_br().precompressed_gzip())
+        .nest_service(&format!("/{SITE_PKG_DIR}"), ServeDir::new(dir).precompressed_br().precompressed_gzip())
         .layer(SetResponseHeaderLayer::overriding(
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-cache"),
