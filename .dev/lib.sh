@@ -8,7 +8,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 CARGO_LEPTOS_VERSION=0.3.10
-PG_HOME="$ROOT/target/postgres"
+# The private cluster's folder; another one may be chosen (the test command's check of the run
+# command uses a brand-new one).
+PG_HOME="${ROSTER_PG_HOME:-$ROOT/target/postgres}"
+
+# Builds check their queries against the committed offline data (.sqlx), never against a live
+# database (a fresh machine has none with the tables yet). The Leptos settings are the ones
+# cargo-leptos passes, so the run command, the test command and `cargo test` all see one build
+# environment and reuse one another's compiled code.
+export SQLX_OFFLINE=true
+export LEPTOS_OUTPUT_NAME=roster LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -82,7 +91,7 @@ ensure_postgres() {
   local data="$PG_HOME/data"
   mkdir -p "$PG_HOME"
   if [ ! -f "$data/PG_VERSION" ]; then
-    log "Creating a private PostgreSQL cluster in target/postgres"
+    log "Creating a private PostgreSQL cluster in ${PG_HOME#"$ROOT/"}"
     mkdir -p "$data"
     [ "$(id -u)" = 0 ] && chown -R postgres: "$PG_HOME"
     pg_as_owner initdb -D "$data" -A trust -U roster -E UTF8 >/dev/null
