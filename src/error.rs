@@ -74,6 +74,9 @@ pub enum AppError {
     CrossSite,
     #[error("The request is too large.")]
     TooLarge,
+    /// A limit on how often something may be done was reached; the message says when to retry.
+    #[error("{0}")]
+    TooMany(String),
     #[error("The request could not be understood: {0}")]
     BadRequest(String),
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
@@ -108,6 +111,7 @@ impl AppError {
             Self::NotFound => S::NOT_FOUND,
             Self::Conflict => S::CONFLICT,
             Self::TooLarge => S::PAYLOAD_TOO_LARGE,
+            Self::TooMany(_) => S::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Network => S::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
         }

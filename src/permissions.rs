@@ -223,10 +223,48 @@ impl BuiltinRole {
 /// The rank of the Administrator role; no other role may hold it.
 pub const ADMINISTRATOR_RANK: i32 = 0;
 
-/// SPEC 2.3: a user may assign a role whose rank is equal to or below (numerically at least)
-/// their own.
-pub fn may_assign(assigner_rank: i32, role_rank: i32) -> bool {
-    role_rank >= assigner_rank
+/// What a role carries: its rank and its permissions. The Administrator's rank carries every
+/// permission, whatever is stored for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authority {
+    pub rank: i32,
+    pub permissions: Vec<Permission>,
+}
+
+impl Authority {
+    pub fn new(rank: i32, permissions: impl IntoIterator<Item = Permission>) -> Self {
+        let mut permissions: Vec<Permission> =
+            if rank == ADMINISTRATOR_RANK { Permission::ALL.to_vec() } else { permissions.into_iter().collect() };
+        permissions.sort();
+        permissions.dedup();
+        Self { rank, permissions }
+    }
+
+    /// From the stored keys of a role's permissions (unknown keys are ignored).
+    pub fn from_keys<S: AsRef<str>>(rank: i32, keys: &[S]) -> Self {
+        Self::new(rank, keys.iter().filter_map(|k| Permission::from_key(k.as_ref())))
+    }
+
+    pub fn holds(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    /// SPEC 2.3: whether someone with this authority may give `other` to a person, or act on a
+    /// person holding it: `other` ranks at or below this one (a number at least as large) and
+    /// every permission of `other` is held here too.
+    pub fn covers(&self, other: &Authority) -> bool {
+        other.rank >= self.rank && other.permissions.iter().all(|p| self.holds(*p))
+    }
+
+    /// The permissions of `other` not held here, for a message that names them.
+    pub fn missing(&self, other: &Authority) -> Vec<Permission> {
+        other.permissions.iter().copied().filter(|p| !self.holds(*p)).collect()
+    }
+}
+
+/// "Module – Permission" labels, joined for a message.
+pub fn describe(permissions: &[Permission]) -> String {
+    permissions.iter().map(|p| format!("{} – {}", p.module().label(), p.label())).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -274,16 +312,46 @@ mod tests {
         assert_eq!(BuiltinRole::Administrator.default_permissions().len(), Permission::ALL.len());
     }
 
+    fn builtin(role: BuiltinRole) -> Authority {
+        Authority::new(role.rank(), role.default_permissions())
+    }
+
     #[test]
     fn assignment_rule_allows_equal_or_lower_authority_only() {
-        let admin = BuiltinRole::Administrator.rank();
-        let manager = BuiltinRole::CommonManager.rank();
-        let engineer = BuiltinRole::OperationsEngineer.rank();
-        assert!(may_assign(admin, admin));
-        assert!(may_assign(manager, manager));
-        assert!(!may_assign(manager, admin));
-        assert!(!may_assign(engineer, manager));
-        assert!(may_assign(engineer, BuiltinRole::Owner.rank()));
+        let admin = builtin(BuiltinRole::Administrator);
+        let manager = builtin(BuiltinRole::CommonManager);
+        let engineer = builtin(BuiltinRole::OperationsEngineer);
+        let owner = builtin(BuiltinRole::Owner);
+        assert!(admin.covers(&admin));
+        assert!(manager.covers(&manager));
+        assert!(!manager.covers(&admin));
+        assert!(manager.covers(&engineer));
+        assert!(!engineer.covers(&manager));
+        assert!(engineer.covers(&owner));
+        assert!(engineer.covers(&engineer));
+    }
+
+    #[test]
+    fn a_lower_rank_does_not_cover_permissions_the_assigner_lacks() {
+        // The review's escalation: a rank-5 custom role holding Account settings.
+        let settings_role = Authority::new(5, [Permission::CustomersView, Permission::AccountSettingsManage]);
+        let engineer = builtin(BuiltinRole::OperationsEngineer);
+        let manager = builtin(BuiltinRole::CommonManager);
+        assert!(!engineer.covers(&settings_role));
+        assert!(!manager.covers(&settings_role));
+        assert_eq!(manager.missing(&settings_role), [Permission::AccountSettingsManage]);
+        assert!(builtin(BuiltinRole::Administrator).covers(&settings_role));
+        assert_eq!(describe(&manager.missing(&settings_role)), "Account settings – Manage");
+        // Rank alone still counts: a role of the engineer's own permissions but a better rank.
+        let better = Authority::new(1, BuiltinRole::OperationsEngineer.default_permissions());
+        assert!(!engineer.covers(&better));
+    }
+
+    #[test]
+    fn the_administrator_rank_carries_every_permission() {
+        let stored_nothing = Authority::new(ADMINISTRATOR_RANK, []);
+        assert_eq!(stored_nothing.permissions.len(), Permission::ALL.len());
+        assert_eq!(Authority::from_keys(3, &["customers.view", "made.up"]).permissions, [Permission::CustomersView]);
     }
 }
 

@@ -1,18 +1,35 @@
 import { expect } from '@playwright/test';
 import {
   test,
-  PASSWORD, expectAccessible, hydrated, linkIn, openUserMenu, readMail, screenshot, signIn, signOut, signUp,
+  PASSWORD, expectAccessible, hydrated, linkIn, openUserMenu, readMail, requestSignUp, screenshot, signIn, signOut, signUp,
   uniqueEmail,
 } from './support';
 
-test('sign up, sign out, and sign in again', async ({ page }) => {
+test('sign up, confirm by e-mail, sign out, and sign in again', async ({ page, browser }) => {
   const email = uniqueEmail('ada');
   await page.goto('/sign-up');
   await hydrated(page);
   await expectAccessible(page);
   await screenshot(page, 'sign-up');
 
-  await signUp(page, { business: 'Acme Solar', name: 'Ada Lovelace', email });
+  await requestSignUp(page, { business: 'Acme Solar', name: 'Ada Lovelace', email });
+  await expect(page.getByRole('status')).toContainText(`if ${email} can be used, we sent it a link`);
+  await expectAccessible(page);
+  await screenshot(page, 'sign-up-sent');
+  // Nothing exists until the address is confirmed: the password does not sign in yet.
+  const early = await browser.newPage();
+  await signIn(early, email, PASSWORD);
+  await expect(early.getByRole('alert')).toContainText('The e-mail or password is incorrect');
+  await early.close();
+
+  const mail = await readMail(email, /Confirm your e-mail address to create Acme Solar/);
+  await page.goto(linkIn(mail.text, '/confirm-email?token='));
+  await hydrated(page);
+  await expect(page.getByText('One click creates Acme Solar on Roster')).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, 'confirm-email');
+  await page.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Welcome, Ada' })).toBeVisible();
   await expect(page.getByText('Acme Solar', { exact: true })).toBeVisible();
   await expect(page.getByText('You are signed in to Acme Solar as Administrator.')).toBeVisible();
   await expectAccessible(page);
@@ -25,6 +42,11 @@ test('sign up, sign out, and sign in again', async ({ page }) => {
   await signIn(page, email, PASSWORD);
   await expect(page.getByRole('heading', { name: 'Welcome, Ada' })).toBeVisible();
   await expect(page.getByRole('table').getByText('Signed in').first()).toBeVisible();
+
+  // The confirmation link worked once; opened again it says so.
+  await page.goto(linkIn(mail.text, '/confirm-email?token='));
+  await expect(page.getByRole('heading', { name: 'This link has already been used' })).toBeVisible();
+  await expectAccessible(page);
 });
 
 test('a wrong password gets the generic message and no session', async ({ page }) => {
@@ -84,19 +106,15 @@ test('bad input gets a clear message next to the field', async ({ page }) => {
   await screenshot(page, 'sign-up-errors');
 });
 
-test('an address already in use is refused at the e-mail field', async ({ page, browser }) => {
+test('signing up with an address already in use answers the same and tells its owner', async ({ page, browser }) => {
   const email = uniqueEmail('taken');
   await signUp(page, { business: 'First Co', name: 'First', email });
   const other = await browser.newPage();
-  await other.goto('/sign-up');
-  await hydrated(other);
-  await other.getByLabel('Business name').fill('Second Co');
-  await other.getByLabel('Your name').fill('Second');
-  await other.getByLabel('Work e-mail').fill(email.toUpperCase());
-  await other.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await other.getByLabel('Repeat password').fill(PASSWORD);
-  await other.getByRole('button', { name: 'Create account' }).click();
-  await expect(other.getByText('This e-mail is already used.')).toBeVisible();
+  await requestSignUp(other, { business: 'Second Co', name: 'Second', email: email.toUpperCase() });
+  await expect(other.getByRole('status')).toContainText(`if ${email.toUpperCase()} can be used`);
+  await expect(other.getByText('already used')).toHaveCount(0);
+  const notice = await readMail(email, /You already have a Roster account/);
+  expect(notice.text).not.toContain('/confirm-email');
   await other.close();
 });
 

@@ -234,6 +234,11 @@ test('a customer user whose type grants it adds a colleague; without it the scre
   await visitor.getByLabel('City', { exact: true }).fill('Zwolle');
   await visitor.getByRole('button', { name: 'Add sub-customer' }).click();
   await expect(visitor.getByRole('row', { name: /Sunfield North/ })).toContainText('Sunfield Farm');
+  // A title some customer of the provider has already gets a number, never a refusal.
+  await visitor.getByLabel('Title', { exact: true }).fill('Sunfield North');
+  await visitor.getByRole('button', { name: 'Add sub-customer' }).click();
+  await expect(visitor.getByRole('status')).toContainText('added as Sunfield North (2)');
+  await expect(visitor.getByRole('row', { name: /Sunfield North \(2\)/ })).toBeVisible();
   await expectAccessible(visitor);
   await screenshot(visitor, 'portal-sub-customers');
   await context.close();

@@ -219,7 +219,7 @@ test('self-register, confirm by e-mail, and be added as a customer by account', 
   await expectAccessible(page);
   await page.getByLabel('E-mail of the registered person').fill(uniqueEmail('ghost'));
   await page.getByRole('button', { name: 'Add customer' }).click();
-  await expect(page.getByText('No registered account is available for this e-mail.')).toBeVisible();
+  await expect(page.getByText('No registered account is available for this e-mail')).toBeVisible();
   await page.getByLabel('E-mail of the registered person').fill(person);
   await page.getByLabel('Company name').fill('Sol Energy');
   await page.getByRole('button', { name: 'Add customer' }).click();

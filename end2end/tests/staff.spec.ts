@@ -246,6 +246,16 @@ test('invite three at once: one accepts, one is revoked, one gets a new link', a
   await z.page.goto(linkIn(fresh.text, '/invitation?token='));
   await expect(z.page.getByRole('heading', { name: 'Join your team' })).toBeVisible();
   await z.context.close();
+
+  // The Outbox lists the invitations but never their links: those are for the invited alone.
+  await page.goto('/outbox');
+  await hydrated(page);
+  const message = page.getByRole('row', { name: new RegExp(a.replace(/[.+]/g, '\\$&')) });
+  await message.getByText('Read message').click();
+  await expect(message.locator('pre')).toContainText(/\[(hidden: for the recipient only|removed after delivery)\]/);
+  await expect(message.locator('pre')).not.toContainText('/invitation?token=');
+  await expectAccessible(page);
+  await screenshot(page, 'outbox-hidden-link');
 });
 
 test('disable a user and their open session ends; change a role; delete a user', async ({ page, browser, consoleProblems }) => {

@@ -149,6 +149,12 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
     let end = to.map(|d| (d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc());
     let page = query.page.clamp(1, 10_000);
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    // A staff member sees the history of their own branch: rows whose record or actor belongs
+    // to a company in their scope. Events of the account as a whole only with Account settings.
+    let mut conn = state.db.acquire().await?;
+    let scope = crate::customers::ssr::scope_companies(&mut conn, &staff).await?;
+    let account_level: Vec<String> = ssr::ACCOUNT_LEVEL.iter().map(|t| (*t).to_owned()).collect();
+    let sees_account_level = staff.user.permissions.contains(&Permission::AccountSettingsManage);
     let rows = sqlx::query!(
         r#"SELECT id, occurred_at, actor_label, action, record_type, record_id, client_ip, changes
              FROM audit_events
@@ -159,6 +165,9 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
               AND ($5::text IS NULL OR record_id = $5)
               AND ($6::timestamptz IS NULL OR occurred_at >= $6)
               AND ($7::timestamptz IS NULL OR occurred_at < $7)
+              AND ($10::bigint[] IS NULL
+                   OR CASE WHEN record_type = ANY($11) THEN $12
+                           ELSE (record_company_id = ANY($10) OR actor_company_id = ANY($10)) END)
             ORDER BY occurred_at DESC, id DESC
             LIMIT $8 OFFSET $9"#,
         staff.account_id,
@@ -170,8 +179,11 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
         end,
         PAGE_SIZE + 1,
         (page - 1) * PAGE_SIZE,
+        scope.as_deref(),
+        &account_level,
+        sees_account_level,
     )
-    .fetch_all(&state.db)
+    .fetch_all(&mut *conn)
     .await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
     let entries = rows
@@ -189,10 +201,18 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
         })
         .collect();
     let kinds = sqlx::query!(
-        r#"SELECT DISTINCT action, record_type FROM audit_events WHERE account_id = $1 ORDER BY action"#,
-        staff.account_id
+        r#"SELECT DISTINCT action, record_type FROM audit_events
+            WHERE account_id = $1
+              AND ($2::bigint[] IS NULL
+                   OR CASE WHEN record_type = ANY($3) THEN $4
+                           ELSE (record_company_id = ANY($2) OR actor_company_id = ANY($2)) END)
+            ORDER BY action"#,
+        staff.account_id,
+        scope.as_deref(),
+        &account_level,
+        sees_account_level,
     )
-    .fetch_all(&state.db)
+    .fetch_all(&mut *conn)
     .await?;
     let actions = kinds.iter().map(|k| k.action.clone()).collect();
     let mut record_types: Vec<String> = kinds.into_iter().map(|k| k.record_type).collect();

@@ -14,19 +14,33 @@ pub struct Event<'a> {
     pub changes: Value,
 }
 
+/// Writes the row, noting the company its record and its actor belong to now (a staff user's
+/// company, a customer's owner, a customer user's customer's owner), so each staff member sees
+/// the history of their own branch. Write it before deleting the record it is about.
 pub async fn record(conn: &mut PgConnection, at: DateTime<Utc>, event: Event<'_>) -> Result<(), AppError> {
     let client_ip = request_client_ip();
     sqlx::query!(
         "INSERT INTO audit_events
-           (account_id, occurred_at, actor_id, actor_label, action, record_type, record_id, client_ip, changes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+           (account_id, occurred_at, actor_id, actor_label, action, record_type, record_id, client_ip, changes,
+            record_company_id, actor_company_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7::bigint::text, $8, $9,
+                 CASE $6
+                   WHEN 'company' THEN (SELECT c.id FROM companies c WHERE c.account_id = $1 AND c.id = $7)
+                   WHEN 'customer' THEN (SELECT c.owner_company_id FROM customers c WHERE c.account_id = $1 AND c.id = $7)
+                   WHEN 'user' THEN (SELECT coalesce(u.company_id, c.owner_company_id) FROM users u
+                                       LEFT JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                                      WHERE u.account_id = $1 AND u.id = $7)
+                 END,
+                 (SELECT coalesce(u.company_id, c.owner_company_id) FROM users u
+                    LEFT JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                   WHERE u.account_id = $1 AND u.id = $3))",
         event.account_id,
         at,
         event.actor_id,
         event.actor_label,
         event.action,
         event.record_type,
-        event.record_id.map(|id| id.to_string()),
+        event.record_id,
         client_ip,
         event.changes,
     )
@@ -34,6 +48,10 @@ pub async fn record(conn: &mut PgConnection, at: DateTime<Utc>, event: Event<'_>
     .await?;
     Ok(())
 }
+
+/// Record types whose events concern the account as a whole (its roles, its settings, its
+/// mail): shown only to Administrators and to holders of Account settings.
+pub const ACCOUNT_LEVEL: [&str; 3] = ["role", "account", "email"];
 
 /// Collects `{"field": {"from": old, "to": new}}` for the fields that changed.
 #[derive(Default)]

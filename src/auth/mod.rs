@@ -4,11 +4,18 @@
 
 mod pages;
 mod profile;
+mod sign_up;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 pub use pages::{ConfirmEmailPage, ForgotPasswordPage, PasswordChecklist, RegisterPage, ResetPasswordPage, SignInPage, SignUpPage};
 pub use profile::{ChangePasswordPage, ProfilePage};
+pub use sign_up::{
+    check_confirmation, confirm_email, register, sign_up, ConfirmEmail, ConfirmationSent, ConfirmationView, Register, SignUp,
+    CONFIRMATION_LINK_HOURS,
+};
+#[cfg(feature = "ssr")]
+pub use sign_up::ssr as sign_up_ssr;
 
 use crate::{
     error::{AppError, FieldErrors},
@@ -170,10 +177,30 @@ pub fn validate_profile(display_name: &str, phone: &str, region: &str, lang: &st
     }
 }
 
-/// Where to go after signing in: only a path on this site, never another host.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+/// Where to go after signing in: only a path on this site, never another host. The value is
+/// resolved as a URL relative to the public base URL, the way a browser would (which drops tabs
+/// and line breaks and reads a backslash as a slash), and kept only if it stays on that origin.
+#[cfg(feature = "ssr")]
+pub fn safe_next(next: Option<&str>, public_url: &url::Url) -> String {
+    let Some(raw) = next.filter(|n| n.starts_with('/')) else {
+        return "/".to_owned();
+    };
+    if raw.chars().any(|c| c.is_control() || c == '\\') {
+        return "/".to_owned();
+    }
+    match public_url.join(raw) {
+        Ok(target) if target.origin() == public_url.origin() => {
+            let mut local = target.path().to_owned();
+            if let Some(query) = target.query() {
+                local.push('?');
+                local.push_str(query);
+            }
+            if let Some(fragment) = target.fragment() {
+                local.push('#');
+                local.push_str(fragment);
+            }
+            local
+        }
         _ => "/".to_owned(),
     }
 }
@@ -221,50 +248,6 @@ pub async fn get_session() -> Result<Option<SessionView>, AppError> {
     }))
 }
 
-#[server(prefix = "/api", endpoint = "sign_up")]
-pub async fn sign_up(
-    account_name: String,
-    display_name: String,
-    email: String,
-    password: String,
-    password_confirm: String,
-) -> Result<String, AppError> {
-    use self::ssr::{accounts::{insert_account, NewAccount}, sessions};
-    use crate::{audit::ssr as audit, server::{http::redirect_plain_form, state::app_state}};
-
-    let state = app_state()?;
-    let input = validate_sign_up(&account_name, &display_name, &email, &password, &password_confirm)
-        .map_err(AppError::Validation)?;
-    let hash = state.passwords.hash(&input.password).await?;
-    let new = NewAccount {
-        account_name: input.account_name,
-        display_name: input.display_name,
-        email: input.email,
-        password: input.password,
-        must_change_password: false,
-    };
-    let mut tx = state.db.begin().await?;
-    let created = insert_account(&mut tx, &state, &new, &hash).await?;
-    sessions::start(&mut tx, &state, created.user_id, Some(created.account_id)).await?;
-    audit::record(
-        &mut tx,
-        state.clock.now(),
-        audit::Event {
-            account_id: Some(created.account_id),
-            actor_id: Some(created.user_id),
-            actor_label: new.email.as_str(),
-            action: "session.signed_in",
-            record_type: "user",
-            record_id: Some(created.user_id),
-            changes: serde_json::json!({ "via": "sign-up" }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    redirect_plain_form("/");
-    Ok("/".into())
-}
-
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<String, AppError> {
     use self::ssr::{sessions, throttle};
@@ -281,9 +264,11 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     }
     let normalized = email.normalized();
     let client_ip = request_client_ip();
-    let mut keys = vec![throttle::email_key(&normalized)];
-    keys.extend(client_ip.as_deref().map(throttle::address_key));
-    let locked = throttle::locked(&state.db, &keys, now).await?;
+    let email_key = throttle::email_key(&normalized);
+    let address_key = client_ip.as_deref().map(throttle::address_key);
+    let keys: Vec<throttle::Key> = std::iter::once(email_key.clone()).chain(address_key.clone()).collect();
+    // Counted before the password is checked, so a burst of guesses cannot outrun the limit.
+    let allowed = throttle::reserve(&state.db, &keys, now).await?;
 
     let user = sqlx::query!(
         "SELECT id, account_id, status, password_hash, password_expires_at FROM users
@@ -292,17 +277,15 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     )
     .fetch_optional(&state.db)
     .await?;
-    // Always one hash verification, whether or not the user exists or is locked out.
-    let matched = state.passwords.verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
+    // Always one hash verification, whether or not the user exists or is locked out; only an
+    // attempt the counters allowed is checked against the real hash.
+    let stored = if allowed { user.as_ref().and_then(|u| u.password_hash.as_deref()) } else { None };
+    let matched = state.passwords.verify(&password, stored).await?;
 
     let mut tx = state.db.begin().await?;
     let user = match user {
-        Some(user) if matched && !locked => user,
+        Some(user) if matched => user,
         user => {
-            throttle::record_failure(&mut tx, &keys[0], throttle::EMAIL_LIMIT, now).await?;
-            if let Some(address) = keys.get(1) {
-                throttle::record_failure(&mut tx, address, throttle::ADDRESS_LIMIT, now).await?;
-            }
             audit::record(
                 &mut tx,
                 now,
@@ -321,11 +304,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
             return Err(AppError::Refused(SIGN_IN_FAILED.into()));
         }
     };
-    if user.status == "unconfirmed" {
-        return Err(AppError::Refused(
-            "Confirm your e-mail address first: open the link we sent you when you registered.".into(),
-        ));
-    }
+    throttle::succeeded(&state.db, &email_key, address_key.as_ref()).await?;
     if user.status != "active" {
         return Err(AppError::Refused("This user is disabled. Ask your administrator to enable it.".into()));
     }
@@ -334,8 +313,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
             "Your temporary password has expired. Ask your administrator for a new one.".into(),
         ));
     }
-    throttle::clear(&mut tx, &keys[0]).await?;
-    sessions::end_current(&mut tx).await?;
+    sessions::end_current(&mut tx, &state).await?;
     sessions::start(&mut tx, &state, user.id, user.account_id).await?;
     sqlx::query!(
         "UPDATE users SET last_sign_in_at = $2 WHERE id = $1 AND account_id IS NOT DISTINCT FROM $3",
@@ -360,7 +338,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     )
     .await?;
     tx.commit().await?;
-    let next = safe_next(next.as_deref());
+    let next = safe_next(next.as_deref(), &state.config.public_url());
     redirect_plain_form(&next);
     Ok(next)
 }
@@ -373,7 +351,7 @@ pub async fn sign_out() -> Result<String, AppError> {
     let state = app_state()?;
     let user = sessions::signed_in().await?;
     let mut tx = state.db.begin().await?;
-    sessions::end_current(&mut tx).await?;
+    sessions::end_current(&mut tx, &state).await?;
     sessions::clear_cookie(&state);
     if let Some(user) = user {
         audit::record(
@@ -504,7 +482,7 @@ pub async fn reset_password(token: String, password: String, password_confirm: S
     use self::ssr::sessions;
     use crate::{
         audit::ssr::{self as audit, Changes},
-        outbox::ssr::{enqueue, templates::Mail},
+        outbox::ssr::{enqueue, templates::{Mail, Occasion}},
         server::{state::app_state, tokens},
     };
 
@@ -571,8 +549,11 @@ pub async fn reset_password(token: String, password: String, password_confirm: S
     )
     .await?;
     let sign_in_link = format!("{}/sign-in", state.config.base_url());
-    enqueue(&mut tx, &state, link.account_id, &link.email, Mail::PasswordChanged { name: &link.display_name, sign_in_link: &sign_in_link }).await?;
+    let mail = Mail::PasswordChanged { name: &link.display_name, sign_in_link: &sign_in_link, occasion: Occasion::now(now) };
+    enqueue(&mut tx, &state, link.account_id, &link.email, mail).await?;
     tx.commit().await?;
+    // A new password by link lifts any lock-out of the address's sign-in.
+    ssr::throttle::clear(&state.db, &ssr::throttle::email_key(&link.email.to_lowercase())).await?;
     tracing::info!(user_id = link.user_id, sessions_ended = ended, "password reset by link");
     crate::server::http::redirect_plain_form("/sign-in?reset=done");
     Ok(())
@@ -587,7 +568,7 @@ pub async fn change_password(
     use self::ssr::sessions;
     use crate::{
         audit::ssr::{self as audit, Changes},
-        outbox::ssr::{enqueue, templates::Mail},
+        outbox::ssr::{enqueue, templates::{Mail, Occasion}},
         server::{http::redirect_plain_form, state::app_state},
     };
 
@@ -615,9 +596,21 @@ pub async fn change_password(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    if !state.passwords.verify(&current_password, stored.as_deref()).await? {
+    // Guesses of the current password count towards the same limits as sign-in guesses.
+    let email_key = ssr::throttle::email_key(&user.email.to_lowercase());
+    let address_key = crate::server::http::request_client_ip().map(|ip| ssr::throttle::address_key(&ip));
+    let keys: Vec<_> = std::iter::once(email_key.clone()).chain(address_key.clone()).collect();
+    let allowed = ssr::throttle::reserve(&state.db, &keys, now).await?;
+    let matched = state.passwords.verify(&current_password, if allowed { stored.as_deref() } else { None }).await?;
+    if !allowed {
+        return Err(AppError::Refused(
+            "Too many attempts with a wrong password. Wait a few minutes, then try again.".into(),
+        ));
+    }
+    if !matched {
         return Err(AppError::field("current_password", "This is not your current password."));
     }
+    ssr::throttle::succeeded(&state.db, &email_key, address_key.as_ref()).await?;
     let new_password = new_password.expect("validated above");
     if new_password.expose() == current_password {
         return Err(AppError::field("password", "Choose a password different from the current one."));
@@ -653,154 +646,12 @@ pub async fn change_password(
     )
     .await?;
     let sign_in_link = format!("{}/sign-in", state.config.base_url());
-    enqueue(&mut tx, &state, user.account_id, &user.email, Mail::PasswordChanged { name: &user.display_name, sign_in_link: &sign_in_link }).await?;
+    let mail = Mail::PasswordChanged { name: &user.display_name, sign_in_link: &sign_in_link, occasion: Occasion::now(now) };
+    enqueue(&mut tx, &state, user.account_id, &user.email, mail).await?;
     tx.commit().await?;
     let next = if user.must_change_password { "/" } else { "/profile/password?changed=1" };
     redirect_plain_form(next);
     Ok(next.into())
-}
-
-/// How long an e-mail confirmation link works.
-pub const CONFIRMATION_LINK_HOURS: i64 = 24;
-
-/// SPEC 1.5: a person registers a personal account, confirmed by an e-mailed link. The answer is
-/// the same whether or not the address is taken (its owner gets a note instead).
-#[server(prefix = "/api", endpoint = "register")]
-pub async fn register(display_name: String, email: String, password: String, password_confirm: String) -> Result<(), AppError> {
-    use crate::{
-        audit::ssr as audit,
-        outbox::ssr::{enqueue, templates::Mail},
-        server::{http::redirect_plain_form, state::app_state, tokens},
-        validation::{required_text, NAME_MAX_CHARS},
-    };
-    use chrono::Duration;
-    let state = app_state()?;
-    let mut errors = FieldErrors::default();
-    let name = errors.take("display_name", required_text(&display_name, "your name", NAME_MAX_CHARS));
-    let parsed_email = errors.take("email", Email::parse(&email));
-    let parsed = errors.take("password", Password::parse(&password, Some(&email)));
-    errors.take("password_confirm", confirm_matches(&password, &password_confirm));
-    let (Some(name), Some(email), Some(password)) = (name, parsed_email, parsed) else {
-        return Err(AppError::Validation(errors));
-    };
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    // Hash first either way, so a taken address answers no faster.
-    let hash = state.passwords.hash(&password).await?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let taken = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND status <> 'removed') AS "taken!""#,
-        email.normalized()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken {
-        let base = state.config.base_url();
-        enqueue(
-            &mut tx,
-            &state,
-            None,
-            email.as_str(),
-            Mail::AlreadyRegistered { sign_in_link: &format!("{base}/sign-in"), reset_link: &format!("{base}/forgot-password") },
-        )
-        .await?;
-    } else {
-        let user_id = sqlx::query_scalar!(
-            "INSERT INTO users (kind, email, display_name, status, password_hash, password_changed_at, created_at, updated_at)
-             VALUES ('registered', $1, $2, 'unconfirmed', $3, $4, $4, $4) RETURNING id",
-            email.as_str(),
-            name,
-            hash,
-            now
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| crate::server::errors::db_error(e, &[]))?;
-        let (token, token_hash) = tokens::generate();
-        sqlx::query!(
-            "INSERT INTO one_time_tokens (token_hash, purpose, user_id, created_at, expires_at)
-             VALUES ($1, 'email_confirmation', $2, $3, $4)",
-            token_hash,
-            user_id,
-            now,
-            now + Duration::hours(CONFIRMATION_LINK_HOURS)
-        )
-        .execute(&mut *tx)
-        .await?;
-        let link = format!("{}/confirm-email?token={token}", state.config.base_url());
-        enqueue(&mut tx, &state, None, email.as_str(), Mail::EmailConfirmation { name: &name, link: &link, valid_hours: CONFIRMATION_LINK_HOURS })
-            .await?;
-        audit::record(
-            &mut tx,
-            now,
-            audit::Event {
-                account_id: None,
-                actor_id: Some(user_id),
-                actor_label: email.as_str(),
-                action: "user.registered",
-                record_type: "user",
-                record_id: Some(user_id),
-                changes: serde_json::json!({}),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    redirect_plain_form("/register?sent=1");
-    Ok(())
-}
-
-/// Confirms a registration and signs the person in (a button on the link's page, so mail
-/// scanners that open links do not confirm anything).
-#[server(prefix = "/api", endpoint = "confirm_email")]
-pub async fn confirm_email(token: String) -> Result<String, AppError> {
-    use crate::{audit::ssr as audit, server::{http::redirect_plain_form, state::app_state, tokens}};
-    let state = app_state()?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let Some(link) = sqlx::query!(
-        "SELECT t.id, t.user_id, t.expires_at, t.used_at, u.email, u.status
-           FROM one_time_tokens t JOIN users u ON u.id = t.user_id
-          WHERE t.token_hash = $1 AND t.purpose = 'email_confirmation' AND u.account_id IS NULL
-          FOR UPDATE OF t, u",
-        tokens::hash(&token)
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
-        return Err(AppError::Refused("This confirmation link is not valid. Register again to get a new one.".into()));
-    };
-    if link.used_at.is_some() || link.status != "unconfirmed" {
-        return Err(AppError::Refused("This address is already confirmed. Sign in instead.".into()));
-    }
-    if link.expires_at <= now {
-        return Err(AppError::Refused("This confirmation link has expired. Register again to get a new one.".into()));
-    }
-    sqlx::query!("UPDATE users SET status = 'active', updated_at = $2 WHERE id = $1 AND account_id IS NULL", link.user_id, now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query!("UPDATE one_time_tokens SET used_at = $2 WHERE id = $1", link.id, now).execute(&mut *tx).await?;
-    ssr::sessions::end_current(&mut tx).await?;
-    ssr::sessions::start(&mut tx, &state, link.user_id, None).await?;
-    audit::record(
-        &mut tx,
-        now,
-        audit::Event {
-            account_id: None,
-            actor_id: Some(link.user_id),
-            actor_label: &link.email,
-            action: "user.email_confirmed",
-            record_type: "user",
-            record_id: Some(link.user_id),
-            changes: serde_json::json!({}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    redirect_plain_form("/");
-    Ok("/".into())
 }
 
 #[server(prefix = "/api", endpoint = "profile")]
@@ -841,7 +692,7 @@ pub async fn update_profile(
     let mut tx = state.db.begin().await?;
     let before = sqlx::query!(
         "SELECT display_name, phone, region, language FROM users
-          WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2 FOR UPDATE",
+          WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2 FOR NO KEY UPDATE",
         user.user_id,
         user.account_id
     )
@@ -969,12 +820,22 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn next_is_kept_only_for_local_paths() {
-        assert_eq!(safe_next(Some("/profile")), "/profile");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
+        let base = url::Url::parse("https://roster.example.com").unwrap();
+        let next = |n: &str| safe_next(Some(n), &base);
+        assert_eq!(next("/profile"), "/profile");
+        assert_eq!(next("/customers?q=acme&page=2#top"), "/customers?q=acme&page=2#top");
+        assert_eq!(next("//evil.example"), "/");
+        assert_eq!(next("https://evil.example"), "/");
+        assert_eq!(next("/\\evil.example"), "/");
+        // Browsers strip tabs and line breaks: "/\t/evil.example" would become "//evil.example".
+        assert_eq!(next("/\t/evil.example"), "/");
+        assert_eq!(next("/\n/evil.example"), "/");
+        assert_eq!(next("/\r\n/evil.example/x"), "/");
+        assert_eq!(next("/%09/evil.example"), "/%09/evil.example", "an encoded tab stays a path on this site");
+        assert_eq!(next("profile"), "/");
+        assert_eq!(safe_next(None, &base), "/");
     }
 }

@@ -3,8 +3,8 @@
 //! the same form validates as the user types.
 
 use super::{
-    check_reset_link, ConfirmEmail, LinkState, Register, RequestPasswordReset, ResetPassword, SignIn, SignUp, CONFIRMATION_LINK_HOURS,
-    RESET_LINK_MINUTES,
+    check_confirmation, check_reset_link, ConfirmEmail, ConfirmationSent, LinkState, Register, RequestPasswordReset, ResetPassword,
+    SignIn, SignUp, CONFIRMATION_LINK_HOURS, RESET_LINK_MINUTES,
 };
 use crate::{
     ui::{action_error, load_page, on_success, server_field, AuthLayout, FormAlert, SubmitButton, TextField},
@@ -92,11 +92,37 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// The answer to a sign-up or registration, the same for every address: check your inbox.
+#[component]
+fn ConfirmationSentNotice(#[prop(into)] sent: Signal<Option<ConfirmationSent>>) -> impl IntoView {
+    view! {
+        <div class="alert alert-success" role="status">
+            {move || match sent.get() {
+                Some(sent) => format!(
+                    "Check your inbox: if {} can be used, we sent it a link to confirm the address. It works for {CONFIRMATION_LINK_HOURS} hours.",
+                    sent.email
+                ),
+                None => format!("Check your inbox: we sent a link to confirm the address. It works for {CONFIRMATION_LINK_HOURS} hours."),
+            }}
+        </div>
+        {move || sent.get().and_then(|s| s.dev_link).map(|link| view! {
+            <div class="alert alert-info">
+                <strong>"Development mail. "</strong>
+                "No SMTP server is configured, so nothing is sent: "
+                <a href=link>"open the confirmation link"</a>
+            </div>
+        })}
+    }
+}
+
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    on_success(action.value(), |home: &String| load_page(home));
     let value = action.value();
+    let query = use_query_map();
+    let sent_by_form = move || query.with(|q| q.get("sent").is_some());
+    let result = Signal::derive(move || value.get().and_then(|r| r.ok()));
+    let sent = move || sent_by_form() || result.get().is_some();
     let account_name = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -105,61 +131,65 @@ pub fn SignUpPage() -> impl IntoView {
     view! {
         <Title text="Create your account"/>
         <AuthLayout title="Create your account" subtitle="Set up Roster for your business. You will be its first Administrator.">
-            <FormAlert error=action_error(value)/>
-            <ActionForm action=action attr:class="form" attr:novalidate=true>
-                <TextField
-                    label="Business name"
-                    name="account_name"
-                    autocomplete="organization"
-                    value=account_name
-                    rule=Signal::derive(move || required_text(&account_name.get(), "your business name", NAME_MAX_CHARS).err())
-                    server_error=server_field(value, "account_name")
-                    required=true
-                    autofocus=true
-                />
-                <TextField
-                    label="Your name"
-                    name="display_name"
-                    autocomplete="name"
-                    value=display_name
-                    rule=Signal::derive(move || required_text(&display_name.get(), "your name", NAME_MAX_CHARS).err())
-                    server_error=server_field(value, "display_name")
-                    required=true
-                />
-                <TextField
-                    label="Work e-mail"
-                    name="email"
-                    input_type="email"
-                    autocomplete="email"
-                    value=email
-                    rule=email_rule(email)
-                    server_error=server_field(value, "email")
-                    hint="You will sign in with this address."
-                    required=true
-                />
-                <TextField
-                    label="Password"
-                    name="password"
-                    input_type="password"
-                    autocomplete="new-password"
-                    value=password
-                    rule=Signal::derive(move || Password::parse(&password.get(), Some(&email.get())).err())
-                    server_error=server_field(value, "password")
-                    required=true
-                />
-                <PasswordChecklist password=password email=email/>
-                <TextField
-                    label="Repeat password"
-                    name="password_confirm"
-                    input_type="password"
-                    autocomplete="new-password"
-                    value=password_confirm
-                    rule=Signal::derive(move || confirm_matches(&password.get(), &password_confirm.get()).err())
-                    server_error=server_field(value, "password_confirm")
-                    required=true
-                />
-                <SubmitButton label="Create account" pending=action.pending() pending_label="Creating your account…" class="btn btn-primary btn-block"/>
-            </ActionForm>
+            <Show when=sent fallback=move || view! {
+                <FormAlert error=action_error(value)/>
+                <ActionForm action=action attr:class="form" attr:novalidate=true>
+                    <TextField
+                        label="Business name"
+                        name="account_name"
+                        autocomplete="organization"
+                        value=account_name
+                        rule=Signal::derive(move || required_text(&account_name.get(), "your business name", NAME_MAX_CHARS).err())
+                        server_error=server_field(value, "account_name")
+                        required=true
+                        autofocus=true
+                    />
+                    <TextField
+                        label="Your name"
+                        name="display_name"
+                        autocomplete="name"
+                        value=display_name
+                        rule=Signal::derive(move || required_text(&display_name.get(), "your name", NAME_MAX_CHARS).err())
+                        server_error=server_field(value, "display_name")
+                        required=true
+                    />
+                    <TextField
+                        label="Work e-mail"
+                        name="email"
+                        input_type="email"
+                        autocomplete="email"
+                        value=email
+                        rule=email_rule(email)
+                        server_error=server_field(value, "email")
+                        hint="You will sign in with this address. We send it a link to confirm it is yours."
+                        required=true
+                    />
+                    <TextField
+                        label="Password"
+                        name="password"
+                        input_type="password"
+                        autocomplete="new-password"
+                        value=password
+                        rule=Signal::derive(move || Password::parse(&password.get(), Some(&email.get())).err())
+                        server_error=server_field(value, "password")
+                        required=true
+                    />
+                    <PasswordChecklist password=password email=email/>
+                    <TextField
+                        label="Repeat password"
+                        name="password_confirm"
+                        input_type="password"
+                        autocomplete="new-password"
+                        value=password_confirm
+                        rule=Signal::derive(move || confirm_matches(&password.get(), &password_confirm.get()).err())
+                        server_error=server_field(value, "password_confirm")
+                        required=true
+                    />
+                    <SubmitButton label="Create account" pending=action.pending() pending_label="Creating your account…" class="btn btn-primary btn-block"/>
+                </ActionForm>
+            }>
+                <ConfirmationSentNotice sent=result/>
+            </Show>
             <p class="auth-switch">"Already have an account? " <a href="/sign-in">"Sign in"</a></p>
         </AuthLayout>
     }
@@ -291,7 +321,8 @@ pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let value = action.value();
     let query = use_query_map();
-    let sent = move || query.with(|q| q.get("sent").is_some()) || matches!(value.get(), Some(Ok(())));
+    let result = Signal::derive(move || value.get().and_then(|r| r.ok()));
+    let sent = move || query.with(|q| q.get("sent").is_some()) || result.get().is_some();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -319,24 +350,59 @@ pub fn RegisterPage() -> impl IntoView {
                     <SubmitButton label="Create personal account" pending=action.pending() pending_label="Creating…" class="btn btn-primary btn-block"/>
                 </ActionForm>
             }>
-                <div class="alert alert-success" role="status">
-                    {format!("Check your inbox: we sent a link to confirm your address. It works for {CONFIRMATION_LINK_HOURS} hours.")}
-                </div>
+                <ConfirmationSentNotice sent=result/>
             </Show>
             <p class="auth-switch">"Already registered? " <a href="/sign-in">"Sign in"</a></p>
         </AuthLayout>
     }
 }
 
+/// The page a sign-up or registration link opens: it says what the link creates, or why it no
+/// longer works, and a button (not the visit itself) confirms.
 #[component]
 pub fn ConfirmEmailPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token").unwrap_or_default());
-    let action = ServerAction::<ConfirmEmail>::new();
-    on_success(action.value(), |home: &String| load_page(home));
+    let link = Resource::new(token, check_confirmation);
     view! {
         <Title text="Confirm your e-mail address"/>
-        <AuthLayout title="Confirm your e-mail address" subtitle="One click and your personal account is ready.">
+        <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
+            {move || Suspend::new(async move {
+                let problem = |title: &'static str, text: String| view! {
+                    <AuthLayout title=title>
+                        <p class="auth-text">{text}</p>
+                        <a class="btn btn-primary btn-block" href="/sign-up">"Sign up again"</a>
+                        <p class="auth-switch"><a href="/sign-in">"Back to sign in"</a></p>
+                    </AuthLayout>
+                }.into_any();
+                match link.await {
+                    Ok(view) if view.state == LinkState::Valid => view! { <ConfirmForm token=token() account_name=view.account_name/> }.into_any(),
+                    Ok(view) if view.state == LinkState::Expired => problem(
+                        "This link has expired",
+                        format!("Confirmation links work for {CONFIRMATION_LINK_HOURS} hours. Sign up again to get a new one."),
+                    ),
+                    Ok(view) if matches!(view.state, LinkState::Used | LinkState::Revoked) => problem(
+                        "This link has already been used",
+                        "The address is confirmed. Sign in with it, or reset your password if you forgot it.".into(),
+                    ),
+                    Ok(_) => problem("This link is not valid", "Check that you opened the whole link from the e-mail, or sign up again.".into()),
+                    Err(e) => problem("We could not check this link", e.to_string()),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ConfirmForm(token: String, account_name: Option<String>) -> impl IntoView {
+    let action = ServerAction::<ConfirmEmail>::new();
+    on_success(action.value(), |home: &String| load_page(home));
+    let subtitle = match &account_name {
+        Some(name) => format!("One click creates {name} on Roster, with you as its first Administrator."),
+        None => "One click and your personal account is ready.".to_owned(),
+    };
+    view! {
+        <AuthLayout title="Confirm your e-mail address" subtitle=subtitle>
             <FormAlert error=action_error(action.value())/>
             <ActionForm action=action attr:class="form">
                 <input type="hidden" name="token" value=token/>

@@ -268,6 +268,9 @@ pub async fn move_company(id: i64, parent_id: i64, version: i32) -> Result<(), A
     staff.require(Permission::CompaniesManage)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    // Two companies each moved under the other would both pass the cycle check: moves take
+    // their turn.
+    crate::server::locks::lock(&mut tx, crate::server::locks::Guarded::CompanyTree, staff.account_id).await?;
     let top = ssr::scope_root(&mut tx, &staff).await?;
     let company = ssr::company_in_scope_for_update(&mut tx, &staff, id).await?;
     if company.id == top || company.parent_id.is_none() {
@@ -373,6 +376,9 @@ pub async fn delete_company(id: i64, expected_companies: i64) -> Result<(), AppE
     staff.require(Permission::CompaniesManage)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    // Two companies each moved under the other would both pass the cycle check: moves take
+    // their turn.
+    crate::server::locks::lock(&mut tx, crate::server::locks::Guarded::CompanyTree, staff.account_id).await?;
     let top = ssr::scope_root(&mut tx, &staff).await?;
     let company = ssr::company_in_scope_for_update(&mut tx, &staff, id).await?;
     if company.id == top || company.parent_id.is_none() {

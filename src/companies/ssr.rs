@@ -65,7 +65,7 @@ pub async fn company_in_scope_for_update(
         CompanyRef,
         "SELECT id, parent_id, name, kind, path, version FROM companies
           WHERE account_id = $1 AND id = $2 AND path @> ARRAY[$3::bigint]
-          FOR UPDATE",
+          FOR NO KEY UPDATE",
         staff.account_id,
         id,
         root

@@ -132,14 +132,37 @@ pub async fn delete_group(id: i64) -> Result<(), AppError> {
     staff.require(Permission::CustomersEdit)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    sqlx::query_scalar!("SELECT id FROM customer_groups WHERE account_id = $1 AND id = $2 FOR UPDATE", staff.account_id, id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Deleting a group takes it from every member: members outside the caller's companies are
+    // not theirs to change (Administrators act on the whole account).
+    if let Some(scope) = crate::customers::ssr::scope_companies(&mut tx, &staff).await? {
+        let outside = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM customers
+                WHERE account_id = $1 AND group_ids @> ARRAY[$2::bigint] AND NOT owner_company_id = ANY($3)"#,
+            staff.account_id,
+            id,
+            &scope
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if outside > 0 {
+            return Err(AppError::Refused(format!(
+                "{outside} {} in this group {} to companies you do not manage, so you cannot delete it. Ask an Administrator.",
+                if outside == 1 { "customer" } else { "customers" },
+                if outside == 1 { "belongs" } else { "belong" },
+            )));
+        }
+    }
     let name = sqlx::query_scalar!(
         "DELETE FROM customer_groups WHERE account_id = $1 AND id = $2 RETURNING name",
         staff.account_id,
         id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query!(
         "UPDATE customers SET group_ids = array_remove(group_ids, $2), version = version + 1
           WHERE account_id = $1 AND group_ids @> ARRAY[$2::bigint]",

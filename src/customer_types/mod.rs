@@ -130,7 +130,7 @@ pub async fn save_customer_type(
         }
         Some(id) => {
             let before = sqlx::query!(
-                "SELECT name, description, features, version FROM customer_types WHERE account_id = $1 AND id = $2 FOR UPDATE",
+                "SELECT name, description, features, version FROM customer_types WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE",
                 staff.account_id,
                 id
             )

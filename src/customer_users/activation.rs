@@ -78,7 +78,7 @@ pub async fn activate(token: String, password: String, password_confirm: String)
         r#"SELECT t.id, t.user_id, t.account_id AS "account_id!", t.expires_at, t.used_at, t.revoked_at, u.email, u.status
              FROM one_time_tokens t JOIN users u ON u.id = t.user_id AND u.account_id = t.account_id
             WHERE t.token_hash = $1 AND t.purpose = 'activation' AND u.kind = 'customer'
-            FOR UPDATE OF t, u"#,
+            FOR NO KEY UPDATE OF t, u"#,
         tokens::hash(&token)
     )
     .fetch_optional(&mut *tx)
@@ -114,7 +114,7 @@ pub async fn activate(token: String, password: String, password_confirm: String)
     sqlx::query!("UPDATE one_time_tokens SET used_at = $2 WHERE id = $1", link.id, now)
         .execute(&mut *tx)
         .await?;
-    sessions::end_current(&mut tx).await?;
+    sessions::end_current(&mut tx, &state).await?;
     sessions::start(&mut tx, &state, link.user_id, Some(link.account_id)).await?;
     audit::record(
         &mut tx,

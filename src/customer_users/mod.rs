@@ -145,8 +145,11 @@ pub struct Issued {
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::{ActivationMethod, CustomerUserFields, Issued};
-    use crate::{auth::ssr::accounts::EMAIL_TAKEN, server::errors::{db_error, Unique}};
+    use crate::{auth::ssr::addresses, server::errors::db_error};
     use chrono::{DateTime, Utc};
+
+    /// The form field of the address, where its messages go.
+    pub const EMAIL_FIELD: &str = "form[email]";
     use crate::{
         auth::ssr::sessions::Staff,
         error::AppError,
@@ -171,7 +174,7 @@ pub mod ssr {
         let row = sqlx::query!(
             "SELECT id, email, display_name, status, password_hash IS NOT NULL AS \"activated!\", customer_id AS \"customer_id!\"
                FROM users WHERE account_id = $1 AND id = $2 AND kind = 'customer'
-               FOR UPDATE",
+               FOR NO KEY UPDATE",
             staff.account_id,
             id
         )
@@ -214,19 +217,28 @@ pub mod ssr {
         .execute(&mut *conn)
         .await?;
         if !enabled {
-            crate::auth::ssr::sessions::end_all(conn, id).await?;
+            // A disabled user's open links and sessions end with their access.
+            crate::users::ssr::end_access(conn, id, now).await?;
         }
         Ok(status)
     }
 
-    /// Inserts a customer user awaiting activation; a taken address is a field error.
+    /// Before the transaction: an address anybody uses is refused with the one message, and
+    /// counted against `actor_id` (see [`addresses::ensure_free`]).
+    pub async fn ensure_address_free(state: &AppState, actor_id: i64, fields: &CustomerUserFields, except: Option<i64>) -> Result<(), AppError> {
+        let email = crate::validation::Email::parse(&fields.email).map_err(crate::server::errors::internal)?;
+        addresses::ensure_free(state, actor_id, EMAIL_FIELD, &[&email], except).await
+    }
+
+    /// Inserts a customer user awaiting activation (after [`ensure_address_free`]).
     pub async fn insert_customer_user(
         conn: &mut PgConnection,
+        state: &AppState,
         account_id: i64,
         customer_id: i64,
         fields: &CustomerUserFields,
-        now: DateTime<Utc>,
     ) -> Result<i64, AppError> {
+        let now = state.clock.now();
         sqlx::query_scalar!(
             "INSERT INTO users (account_id, kind, email, display_name, first_name, last_name, phone, description,
                                 customer_id, status, created_at, updated_at)
@@ -244,7 +256,7 @@ pub mod ssr {
         )
         .fetch_one(conn)
         .await
-        .map_err(|e| db_error(e, &[Unique { field: "form[email]", ..EMAIL_TAKEN }]))
+        .map_err(|e| db_error(e, &[addresses::taken(EMAIL_FIELD)]))
     }
 
     /// Revokes any earlier activation link of `user_id`, creates a new one valid for the
@@ -383,9 +395,10 @@ pub async fn add_customer_user(customer_id: i64, form: CustomerUserForm, method:
         return Err(AppError::Validation(errors));
     };
     let now = state.clock.now();
+    ssr::ensure_address_free(&state, staff.user.user_id, &fields, None).await?;
     let mut tx = state.db.begin().await?;
     let customer = customer_in_scope(&mut tx, &staff, customer_id).await?;
-    let id = ssr::insert_customer_user(&mut tx, staff.account_id, customer.id, &fields, now).await?;
+    let id = ssr::insert_customer_user(&mut tx, &state, staff.account_id, customer.id, &fields).await?;
     let issued = ssr::issue_activation(
         &mut tx,
         &state,
@@ -472,7 +485,8 @@ pub async fn resend_activation(id: i64, method: String) -> Result<Issued, AppErr
 pub async fn update_customer_user(id: i64, version: i32, form: CustomerUserForm) -> Result<i32, AppError> {
     use crate::{
         audit::ssr::{self as audit, Changes},
-        auth::ssr::{accounts::EMAIL_TAKEN, sessions::require_staff},
+        auth::ssr::{addresses, sessions::require_staff},
+        outbox::ssr::{enqueue, templates::{Mail, Occasion}},
         permissions::Permission,
         server::{errors::db_error, state::app_state},
     };
@@ -484,8 +498,10 @@ pub async fn update_customer_user(id: i64, version: i32, form: CustomerUserForm)
         return Err(AppError::Validation(errors));
     };
     let now = state.clock.now();
+    // The user's own address is theirs to keep; any other one must be free.
+    ssr::ensure_address_free(&state, staff.user.user_id, &fields, Some(id)).await?;
     let mut tx = state.db.begin().await?;
-    ssr::target(&mut tx, &staff, id).await?;
+    let target = ssr::target(&mut tx, &staff, id).await?;
     let before = sqlx::query!(
         "SELECT email, first_name, last_name, phone, description, version FROM users WHERE account_id = $1 AND id = $2",
         staff.account_id,
@@ -496,6 +512,7 @@ pub async fn update_customer_user(id: i64, version: i32, form: CustomerUserForm)
     if before.version != version {
         return Err(AppError::Conflict);
     }
+    let email_changed = before.email.to_lowercase() != fields.email.to_lowercase();
     let new_version = sqlx::query_scalar!(
         "UPDATE users SET email = $3, display_name = $4, first_name = $5, last_name = $6, phone = $7, description = $8,
                           updated_at = $9, version = version + 1
@@ -513,7 +530,19 @@ pub async fn update_customer_user(id: i64, version: i32, form: CustomerUserForm)
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| db_error(e, &[crate::server::errors::Unique { field: "form[email]", ..EMAIL_TAKEN }]))?;
+    .map_err(|e| db_error(e, &[addresses::taken(ssr::EMAIL_FIELD)]))?;
+    if email_changed {
+        // The activation link and the sessions belonged to the old address: they end with it.
+        crate::users::ssr::end_access(&mut tx, id, now).await?;
+        if target.activated {
+            let name = fields.display_name();
+            let sign_in_link = format!("{}/sign-in", state.config.base_url());
+            enqueue(&mut tx, &state, Some(staff.account_id), &before.email, Mail::EmailChangedAway { name: &name, occasion: Occasion::now(now) })
+                .await?;
+            let here = Mail::EmailChangedHere { name: &name, sign_in_link: &sign_in_link, occasion: Occasion::now(now) };
+            enqueue(&mut tx, &state, Some(staff.account_id), &fields.email, here).await?;
+        }
+    }
     let changes = Changes::default()
         .field("email", &before.email, &fields.email)
         .field("first_name", &before.first_name, &Some(fields.first_name.clone()))
@@ -576,9 +605,6 @@ pub async fn delete_customer_user(id: i64) -> Result<(), AppError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let target = ssr::target(&mut tx, &staff, id).await?;
-    sqlx::query!("DELETE FROM users WHERE account_id = $1 AND id = $2", staff.account_id, id)
-        .execute(&mut *tx)
-        .await?;
     audit::record(
         &mut tx,
         now,
@@ -593,6 +619,9 @@ pub async fn delete_customer_user(id: i64) -> Result<(), AppError> {
         },
     )
     .await?;
+    sqlx::query!("DELETE FROM users WHERE account_id = $1 AND id = $2", staff.account_id, id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

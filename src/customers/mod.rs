@@ -583,14 +583,28 @@ pub async fn add_customer_by_account(
     let (Some(email), Some(company_name), Some(type_id), Some(owner_id)) = (email, company_name, type_id, owner_id) else {
         return Err(AppError::Validation(errors));
     };
+    crate::auth::ssr::addresses::guard(&state, staff.user.user_id).await?;
     let mut tx = state.db.begin().await?;
-    let id = ssr::add_by_account(&mut tx, &state, &staff, &email, company_name, type_id, owner_id).await?;
-    tx.commit().await?;
-    Ok(id)
+    match ssr::add_by_account(&mut tx, &state, &staff, &email, company_name, type_id, owner_id).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(id)
+        }
+        Err(error) => {
+            drop(tx);
+            // Each address that could not be added counts, as elsewhere (who is registered is
+            // not to be harvested through this form either).
+            if error.field_message("email").as_deref() == Some(NO_REGISTERED_ACCOUNT) {
+                crate::auth::ssr::addresses::count_refusals(&state, staff.user.user_id, 1).await?;
+            }
+            Err(error)
+        }
+    }
 }
 
 /// The one answer for every address that cannot be added by account (SPEC 4.4).
-pub const NO_REGISTERED_ACCOUNT: &str = "No registered account is available for this e-mail.";
+pub const NO_REGISTERED_ACCOUNT: &str = "No registered account is available for this e-mail, or the title it would give \
+     (the person's name) is already a customer's. Check the address, or enter a company name to use as the title.";
 
 #[cfg(test)]
 mod tests {

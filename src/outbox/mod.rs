@@ -27,30 +27,44 @@ pub struct OutboxMessage {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// How this server handles mail, which decides what the Outbox page may show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MailMode {
+    /// An SMTP server delivers it; links and temporary passwords are never shown here.
+    Smtp,
+    /// Development mail (no SMTP, loopback or ROSTER_DEV_MAIL): shown whole, links included.
+    Development,
+    /// No SMTP server and not development mail: nothing is delivered and secrets stay hidden.
+    Held,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboxList {
     pub messages: Vec<OutboxMessage>,
     pub total: i64,
     pub page: i64,
-    pub dev_mail: bool,
+    pub mode: MailMode,
 }
+
+/// The last page a list may be asked for; deeper requests get the last one allowed.
+pub const MAX_PAGE: i64 = 10_000;
 
 #[server(prefix = "/api", endpoint = "outbox")]
 pub async fn list_outbox(page: i64) -> Result<OutboxList, AppError> {
     use crate::{auth::ssr::sessions::require_staff, server::state::app_state};
+    use ssr::templates::{redact, HIDDEN};
     let state = app_state()?;
     let staff = require_staff().await?;
     staff.require_administrator()?;
-    let page = page.max(1);
+    let page = page.clamp(1, MAX_PAGE);
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM outbox WHERE account_id = $1"#,
         staff.account_id
     )
     .fetch_one(&state.db)
     .await?;
-    let messages = sqlx::query_as!(
-        OutboxMessage,
-        "SELECT id, to_address, subject, body_text, status, attempts, last_error, next_attempt_at, created_at, sent_at
+    let rows = sqlx::query!(
+        "SELECT id, to_address, subject, body_text, secret, status, attempts, last_error, next_attempt_at, created_at, sent_at
            FROM outbox WHERE account_id = $1
           ORDER BY id DESC LIMIT $2 OFFSET $3",
         staff.account_id,
@@ -59,7 +73,30 @@ pub async fn list_outbox(page: i64) -> Result<OutboxList, AppError> {
     )
     .fetch_all(&state.db)
     .await?;
-    Ok(OutboxList { messages, total, page, dev_mail: state.config.dev_mail() })
+    let mode = if !state.config.mail_undelivered() {
+        MailMode::Smtp
+    } else if state.config.dev_mail() {
+        MailMode::Development
+    } else {
+        MailMode::Held
+    };
+    // What a message carries for its recipient alone is shown only in development mail.
+    let messages = rows
+        .into_iter()
+        .map(|r| OutboxMessage {
+            body_text: if mode == MailMode::Development { r.body_text } else { redact(&r.body_text, r.secret.as_deref(), HIDDEN) },
+            id: r.id,
+            to_address: r.to_address,
+            subject: r.subject,
+            status: r.status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            next_attempt_at: r.next_attempt_at,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+        })
+        .collect();
+    Ok(OutboxList { messages, total, page, mode })
 }
 
 /// Sends a failed (or waiting) message again now: it goes back to the queue, due immediately. A
@@ -155,12 +192,23 @@ fn OutboxTable(list: OutboxList, retry: ServerAction<RetryMessage>) -> impl Into
     let pages = ((list.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = list.page;
     view! {
-        {list.dev_mail.then(|| view! {
-            <div class="alert alert-info">
-                <strong>"Development mail. "</strong>
-                "No SMTP server is configured (SMTP_URL), so messages are not delivered. Open one to read it and copy its link."
-            </div>
-        })}
+        {match list.mode {
+            MailMode::Development => Some(view! {
+                <div class="alert alert-info">
+                    <strong>"Development mail. "</strong>
+                    "No SMTP server is configured (SMTP_URL) and this server runs for development, so messages are not delivered "
+                    "and are shown whole here, links included. Open one to read it and copy its link."
+                </div>
+            }.into_any()),
+            MailMode::Held => Some(view! {
+                <div class="alert alert-warning">
+                    <strong>"Mail is not being delivered. "</strong>
+                    "No SMTP server is configured (SMTP_URL). Links and temporary passwords stay hidden here because they are "
+                    "meant for their recipients only. Configure SMTP_URL to deliver them."
+                </div>
+            }.into_any()),
+            MailMode::Smtp => None,
+        }}
         <section class="card card-flush">
             {if list.messages.is_empty() {
                 view! { <p class="empty">"No e-mail has been sent for this account yet."</p> }.into_any()

@@ -37,8 +37,8 @@ pub struct PortalSubCustomerList {
 pub async fn portal_customer() -> Result<PortalCustomerProfile, AppError> {
     use crate::{permissions::CustomerFeature, server::state::app_state};
     let state = app_state()?;
+    let portal = super::ssr::require_portal(&state.db).await?;
     let mut conn = state.db.acquire().await?;
-    let portal = super::ssr::require_portal(&mut conn).await?;
     portal.require(CustomerFeature::EditCustomerProfile)?;
     let c = sqlx::query!(
         "SELECT title, company_name, email, phone, country, state, city, address, address2, zip, description, version
@@ -77,8 +77,8 @@ pub async fn portal_update_customer(version: i32, form: CustomerForm) -> Result<
         server::{errors::db_error, state::app_state},
     };
     let state = app_state()?;
+    let portal = super::ssr::require_portal(&state.db).await?;
     let mut tx = state.db.begin().await?;
-    let portal = super::ssr::require_portal(&mut tx).await?;
     portal.require(CustomerFeature::EditCustomerProfile)?;
     let mut errors = FieldErrors::default();
     let Some(fields) = form.validate(&mut errors) else {
@@ -86,7 +86,7 @@ pub async fn portal_update_customer(version: i32, form: CustomerForm) -> Result<
     };
     let before = sqlx::query!(
         "SELECT title, company_name, email, phone, country, state, city, address, address2, zip, description, version
-           FROM customers WHERE account_id = $1 AND id = $2 FOR UPDATE",
+           FROM customers WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE",
         portal.account_id,
         portal.customer_id
     )
@@ -153,8 +153,8 @@ pub async fn portal_update_customer(version: i32, form: CustomerForm) -> Result<
 pub async fn portal_sub_customers() -> Result<PortalSubCustomerList, AppError> {
     use crate::{permissions::CustomerFeature, server::state::app_state};
     let state = app_state()?;
+    let portal = super::ssr::require_portal(&state.db).await?;
     let mut conn = state.db.acquire().await?;
-    let portal = super::ssr::require_portal(&mut conn).await?;
     portal.require(CustomerFeature::ManageSubCustomers)?;
     let parents = super::ssr::subtree(&mut conn, &portal).await?;
     let below: Vec<i64> = parents.iter().map(|(id, _)| *id).filter(|id| *id != portal.customer_id).collect();
@@ -174,14 +174,24 @@ pub async fn portal_sub_customers() -> Result<PortalSubCustomerList, AppError> {
     Ok(PortalSubCustomerList { rows, parents })
 }
 
+/// A sub-customer added from the portal, with the title it got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddedSubCustomer {
+    pub id: i64,
+    pub title: String,
+}
+
 /// Adds a sub-customer under the user's customer or one below it; it gets its parent's owner
-/// company and the account's default type.
+/// company and its parent's customer type. A title some customer of the account already has
+/// gets a number ("Acme (2)") instead of a refusal: a portal user never learns which titles
+/// the provider's other customers have.
 #[server(prefix = "/api", endpoint = "portal_add_sub_customer")]
-pub async fn portal_add_sub_customer(parent_id: i64, form: CustomerForm) -> Result<i64, AppError> {
-    use crate::{audit::ssr as audit, customers::ssr::TITLE_TAKEN, permissions::CustomerFeature, server::{errors::db_error, state::app_state}};
+pub async fn portal_add_sub_customer(parent_id: i64, form: CustomerForm) -> Result<AddedSubCustomer, AppError> {
+    use crate::{audit::ssr as audit, customers::ssr::{free_title, TITLE_TAKEN}, permissions::CustomerFeature, server::{errors::db_error, state::app_state}};
+    use sqlx::Acquire;
     let state = app_state()?;
+    let portal = super::ssr::require_portal(&state.db).await?;
     let mut tx = state.db.begin().await?;
-    let portal = super::ssr::require_portal(&mut tx).await?;
     portal.require(CustomerFeature::ManageSubCustomers)?;
     let mut errors = FieldErrors::default();
     let Some(fields) = form.validate(&mut errors) else {
@@ -193,31 +203,48 @@ pub async fn portal_add_sub_customer(parent_id: i64, form: CustomerForm) -> Resu
         .find(|(id, _)| *id == parent_id)
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let id = sqlx::query_scalar!(
-        "INSERT INTO customers (account_id, title, company_name, email, phone, country, state, city, address, address2,
-                                zip, description, customer_type_id, owner_company_id, parent_id, created_at, updated_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.id, p.owner_company_id, p.id, $14, $14
-           FROM customers p, customer_types t
-          WHERE p.account_id = $1 AND p.id = $13 AND t.account_id = $1 AND t.is_default
-         RETURNING id",
-        portal.account_id,
-        fields.title,
-        fields.company_name,
-        fields.email,
-        fields.phone,
-        fields.country,
-        fields.state,
-        fields.city,
-        fields.address,
-        fields.address2,
-        fields.zip,
-        fields.description,
-        parent_id,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| db_error(e, &[TITLE_TAKEN]))?;
+    // Another request may take the same title at the same moment: try the next free one.
+    let mut attempt = 0;
+    let (id, title) = loop {
+        let title = free_title(&mut tx, portal.account_id, &fields.title, attempt).await?;
+        let mut savepoint = tx.begin().await?;
+        let inserted = sqlx::query_scalar!(
+            "INSERT INTO customers (account_id, title, company_name, email, phone, country, state, city, address, address2,
+                                    zip, description, customer_type_id, owner_company_id, parent_id, created_at, updated_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, p.customer_type_id, p.owner_company_id, p.id, $14, $14
+               FROM customers p
+              WHERE p.account_id = $1 AND p.id = $13
+             RETURNING id",
+            portal.account_id,
+            title,
+            fields.company_name,
+            fields.email,
+            fields.phone,
+            fields.country,
+            fields.state,
+            fields.city,
+            fields.address,
+            fields.address2,
+            fields.zip,
+            fields.description,
+            parent_id,
+            now
+        )
+        .fetch_one(&mut *savepoint)
+        .await
+        .map_err(|e| db_error(e, &[TITLE_TAKEN]));
+        match inserted {
+            Ok(id) => {
+                savepoint.commit().await?;
+                break (id, title);
+            }
+            Err(AppError::Validation(_)) if attempt < 5 => {
+                savepoint.rollback().await?;
+                attempt += 1;
+            }
+            Err(other) => return Err(other),
+        }
+    };
     sqlx::query!("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1", portal.account_id)
         .execute(&mut *tx)
         .await?;
@@ -231,12 +258,12 @@ pub async fn portal_add_sub_customer(parent_id: i64, form: CustomerForm) -> Resu
             action: "customer.created",
             record_type: "customer",
             record_id: Some(id),
-            changes: serde_json::json!({ "title": fields.title, "parent": parent_title }),
+            changes: serde_json::json!({ "title": title, "parent": parent_title }),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(AddedSubCustomer { id, title })
 }
 
 #[component]
@@ -279,7 +306,9 @@ pub fn PortalSubCustomersPage() -> impl IntoView {
     let add = ServerAction::<PortalAddSubCustomer>::new();
     let list = Resource::new(move || add.version().get(), |_| portal_sub_customers());
     let notice = RwSignal::new(None::<String>);
-    on_success(add.value(), move |_| notice.set(Some("The sub-customer has been added.".into())));
+    on_success(add.value(), move |added: &AddedSubCustomer| {
+        notice.set(Some(format!("The sub-customer has been added as {}.", added.title)))
+    });
     view! {
         <Title text="Sub-customers"/>
         <PageHeader title="Sub-customers" description="The customers that belong under yours."/>

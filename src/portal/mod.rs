@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 mod customer;
 mod users;
-pub use customer::{PortalCustomerPage, PortalCustomerProfile, PortalSubCustomerList, PortalSubCustomersPage};
+pub use customer::{AddedSubCustomer, PortalCustomerPage, PortalCustomerProfile, PortalSubCustomerList, PortalSubCustomersPage};
 pub use users::PortalUsersPage;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,7 +58,9 @@ pub mod ssr {
         }
     }
 
-    pub async fn require_portal(conn: &mut PgConnection) -> Result<PortalUser, AppError> {
+    /// Loads the session and the customer from the pool: call it before opening a transaction,
+    /// so a request never waits for a second connection while it holds one.
+    pub async fn require_portal(db: &sqlx::PgPool) -> Result<PortalUser, AppError> {
         let user = require_user().await?;
         let (UserKind::Customer, Some(account_id)) = (user.kind, user.account_id) else {
             return Err(AppError::Forbidden);
@@ -72,7 +74,7 @@ pub mod ssr {
             account_id,
             user.user_id
         )
-        .fetch_one(conn)
+        .fetch_one(db)
         .await?;
         let features = row.features.iter().filter_map(|k| CustomerFeature::from_key(k)).collect();
         Ok(PortalUser { user, account_id, customer_id: row.customer_id, features })
@@ -106,7 +108,7 @@ pub mod ssr {
         let row = sqlx::query!(
             r#"SELECT email, password_hash IS NOT NULL AS "activated!", status FROM users
                 WHERE account_id = $1 AND id = $2 AND kind = 'customer' AND customer_id = ANY($3)
-                FOR UPDATE"#,
+                FOR NO KEY UPDATE"#,
             portal.account_id,
             id,
             &tree
@@ -122,8 +124,8 @@ pub mod ssr {
 pub async fn portal_users() -> Result<PortalUserList, AppError> {
     use crate::{permissions::CustomerFeature, server::state::app_state};
     let state = app_state()?;
+    let portal = ssr::require_portal(&state.db).await?;
     let mut conn = state.db.acquire().await?;
-    let portal = ssr::require_portal(&mut conn).await?;
     portal.require(CustomerFeature::ManageCustomerUsers)?;
     let customers = ssr::subtree(&mut conn, &portal).await?;
     let ids: Vec<i64> = customers.iter().map(|(id, _)| *id).collect();
@@ -163,19 +165,20 @@ pub async fn portal_add_user(customer_id: i64, form: CustomerUserForm, method: S
     let mut errors = FieldErrors::default();
     let fields = form.validate(&mut errors);
     let method = errors.take("method", ActivationMethod::parse(&method));
-    let mut tx = state.db.begin().await?;
-    let portal = ssr::require_portal(&mut tx).await?;
+    let portal = ssr::require_portal(&state.db).await?;
     portal.require(CustomerFeature::ManageCustomerUsers)?;
     let (Some(fields), Some(method)) = (fields, method) else {
         return Err(AppError::Validation(errors));
     };
+    crate::customer_users::ssr::ensure_address_free(&state, portal.user.user_id, &fields, None).await?;
+    let mut tx = state.db.begin().await?;
     let customer = ssr::subtree(&mut tx, &portal)
         .await?
         .into_iter()
         .find(|(id, _)| *id == customer_id)
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let id = insert_customer_user(&mut tx, portal.account_id, customer.0, &fields, now).await?;
+    let id = insert_customer_user(&mut tx, &state, portal.account_id, customer.0, &fields).await?;
     let issued = issue_activation(
         &mut tx,
         &state,
@@ -216,8 +219,8 @@ pub async fn portal_add_user(customer_id: i64, form: CustomerUserForm, method: S
 pub async fn portal_set_user_enabled(id: i64, enabled: bool) -> Result<(), AppError> {
     use crate::{audit::ssr as audit, customer_users::ssr::set_enabled, permissions::CustomerFeature, server::state::app_state};
     let state = app_state()?;
+    let portal = ssr::require_portal(&state.db).await?;
     let mut tx = state.db.begin().await?;
-    let portal = ssr::require_portal(&mut tx).await?;
     portal.require(CustomerFeature::ManageCustomerUsers)?;
     let (email, activated, before) = ssr::user_in_subtree(&mut tx, &portal, id).await?;
     if id == portal.user.user_id {
@@ -247,16 +250,13 @@ pub async fn portal_set_user_enabled(id: i64, enabled: bool) -> Result<(), AppEr
 pub async fn portal_delete_user(id: i64) -> Result<(), AppError> {
     use crate::{audit::ssr as audit, permissions::CustomerFeature, server::state::app_state};
     let state = app_state()?;
+    let portal = ssr::require_portal(&state.db).await?;
     let mut tx = state.db.begin().await?;
-    let portal = ssr::require_portal(&mut tx).await?;
     portal.require(CustomerFeature::ManageCustomerUsers)?;
     let (email, _, _) = ssr::user_in_subtree(&mut tx, &portal, id).await?;
     if id == portal.user.user_id {
         return Err(AppError::Refused("You cannot delete your own account.".into()));
     }
-    sqlx::query!("DELETE FROM users WHERE account_id = $1 AND id = $2", portal.account_id, id)
-        .execute(&mut *tx)
-        .await?;
     audit::record(
         &mut tx,
         state.clock.now(),
@@ -271,6 +271,9 @@ pub async fn portal_delete_user(id: i64) -> Result<(), AppError> {
         },
     )
     .await?;
+    sqlx::query!("DELETE FROM users WHERE account_id = $1 AND id = $2", portal.account_id, id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -92,7 +92,7 @@ pub fn validate_role(
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use crate::{auth::ssr::sessions::Staff, error::AppError, permissions::may_assign};
+    use crate::{auth::ssr::sessions::Staff, error::AppError, permissions::Authority};
     use sqlx::PgConnection;
 
     pub struct RoleRow {
@@ -101,42 +101,58 @@ pub mod ssr {
         pub rank: i32,
         pub builtin: Option<String>,
         pub version: i32,
+        /// The role's rank and permissions.
+        pub authority: Authority,
     }
 
     /// The role `id` of the caller's account ("not found" for any other id).
     pub async fn role(conn: &mut PgConnection, staff: &Staff, id: i64) -> Result<RoleRow, AppError> {
-        sqlx::query_as!(
-            RoleRow,
-            "SELECT id, name, rank, builtin, version FROM roles WHERE account_id = $1 AND id = $2",
+        let row = sqlx::query!(
+            r#"SELECT r.id, r.name, r.rank, r.builtin, r.version,
+                      COALESCE((SELECT array_agg(p.permission) FROM role_permissions p
+                                 WHERE p.account_id = r.account_id AND p.role_id = r.id), '{}') AS "permissions!"
+                 FROM roles r WHERE r.account_id = $1 AND r.id = $2"#,
             staff.account_id,
             id
         )
         .fetch_optional(conn)
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+        Ok(RoleRow {
+            authority: Authority::from_keys(row.rank, &row.permissions),
+            id: row.id,
+            name: row.name,
+            rank: row.rank,
+            builtin: row.builtin,
+            version: row.version,
+        })
     }
 
-    /// The role `id`, if the caller may give it to someone (SPEC 2.3).
+    /// The role `id`, if the caller may give it to someone (SPEC 2.3): its rank is at or below
+    /// theirs and they hold every permission it carries.
     pub async fn assignable_role(conn: &mut PgConnection, staff: &Staff, id: i64) -> Result<RoleRow, AppError> {
         let role = role(conn, staff, id).await?;
-        if may_assign(staff.role.rank, role.rank) {
-            Ok(role)
-        } else {
-            Err(AppError::field(
-                "role_id",
-                format!("You cannot assign the {} role: it has more authority than yours.", role.name),
-            ))
+        let own = staff.authority();
+        if own.covers(&role.authority) {
+            return Ok(role);
         }
+        let why = if role.rank < own.rank {
+            "it has more authority than yours".to_owned()
+        } else {
+            format!("it holds permissions you do not have ({})", crate::permissions::describe(&own.missing(&role.authority)))
+        };
+        Err(AppError::field("role_id", format!("You cannot assign the {} role: {why}.", role.name)))
     }
 }
 
 #[server(prefix = "/api", endpoint = "roles")]
 pub async fn list_roles() -> Result<RoleList, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::may_assign, server::state::app_state};
+    use crate::{auth::ssr::sessions::require_staff, permissions::Authority, server::state::app_state};
     let state = app_state()?;
     let staff = require_staff().await?;
     staff.require(Permission::UsersView)?;
     let can_manage = staff.user.permissions.contains(&Permission::UsersManage);
+    let own = staff.authority();
     let rows = sqlx::query!(
         r#"SELECT r.id, r.name, r.rank, r.builtin, r.version,
                   COALESCE((SELECT array_agg(p.permission) FROM role_permissions p
@@ -151,20 +167,17 @@ pub async fn list_roles() -> Result<RoleList, AppError> {
     let roles = rows
         .into_iter()
         .map(|r| {
-            let mut permissions: Vec<Permission> = if r.rank == ADMINISTRATOR_RANK {
-                Permission::ALL.to_vec()
-            } else {
-                r.permissions.iter().filter_map(|k| Permission::from_key(k)).collect()
-            };
-            permissions.sort();
+            let authority = Authority::from_keys(r.rank, &r.permissions);
+            let covered = own.covers(&authority);
             RoleView {
-                assignable: may_assign(staff.role.rank, r.rank),
-                editable: can_manage && r.builtin.is_none() && may_assign(staff.role.rank, r.rank),
+                assignable: covered,
+                // Changing the permissions of the role you hold would change your own.
+                editable: can_manage && r.builtin.is_none() && covered && r.id != staff.role.id,
                 id: r.id,
                 name: r.name,
                 rank: r.rank,
                 builtin: r.builtin.is_some(),
-                permissions,
+                permissions: authority.permissions,
                 user_count: r.users,
                 version: r.version,
             }
@@ -190,8 +203,7 @@ pub async fn save_role(
     use crate::{
         audit::ssr::{self as audit, Changes},
         auth::ssr::sessions::require_staff,
-        permissions::may_assign,
-        server::{errors::{db_error, Unique}, state::app_state},
+        server::{errors::{db_error, Unique}, locks, state::app_state},
     };
     const NAME_TAKEN: Unique = Unique { constraint: "roles_name_key", field: "name", message: "A role with this name already exists." };
     let state = app_state()?;
@@ -217,11 +229,19 @@ pub async fn save_role(
             (role_id, "role.created", serde_json::json!({ "name": input.name, "rank": input.rank, "permissions": keys }))
         }
         Some(id) => {
+            // Who holds what changes with the role: one such change at a time per account.
+            locks::lock(&mut tx, locks::Guarded::Authority, staff.account_id).await?;
+            staff.recheck(&mut tx).await?;
             let before = ssr::role(&mut tx, &staff, id).await?;
             if before.builtin.is_some() {
                 return Err(AppError::Refused("Built-in roles cannot be changed. Create a custom role instead.".into()));
             }
-            if !may_assign(staff.role.rank, before.rank) {
+            if before.id == staff.role.id {
+                return Err(AppError::Refused(
+                    "You cannot change the role you hold yourself. Ask someone above you to change it.".into(),
+                ));
+            }
+            if !staff.authority().covers(&before.authority) {
                 return Err(AppError::Forbidden);
             }
             if Some(before.version) != version {
@@ -285,17 +305,18 @@ pub async fn save_role(
 
 #[server(prefix = "/api", endpoint = "delete_role")]
 pub async fn delete_role(id: i64) -> Result<(), AppError> {
-    use crate::{audit::ssr as audit, auth::ssr::sessions::require_staff, permissions::may_assign, server::state::app_state};
+    use crate::{audit::ssr as audit, auth::ssr::sessions::require_staff, server::{locks, state::app_state}};
     let state = app_state()?;
     let staff = require_staff().await?;
     staff.require(Permission::UsersManage)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    locks::lock(&mut tx, locks::Guarded::Authority, staff.account_id).await?;
     let role = ssr::role(&mut tx, &staff, id).await?;
     if role.builtin.is_some() {
         return Err(AppError::Refused("Built-in roles cannot be deleted.".into()));
     }
-    if !may_assign(staff.role.rank, role.rank) {
+    if !staff.authority().covers(&role.authority) {
         return Err(AppError::Forbidden);
     }
     let users = sqlx::query_scalar!(

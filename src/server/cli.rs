@@ -77,10 +77,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 display_name: required_text(&name, "a name", NAME_MAX_CHARS)
                     .map_err(|m| format!("--name: {m}"))?,
                 email: Email::parse(&email).map_err(|m| format!("--email: {m}"))?,
-                password: Password::parse(&password, Some(&email)).map_err(|m| format!("password: {m}"))?,
                 must_change_password: temporary,
             };
-            let created = create_account(&state, new).await.map_err(|e| match e {
+            let parsed = Password::parse(&password, Some(&email)).map_err(|m| format!("password: {m}"))?;
+            let created = create_account(&state, new, &parsed).await.map_err(|e| match e {
                 AppError::Validation(fields) => fields
                     .0
                     .iter()

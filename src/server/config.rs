@@ -43,9 +43,16 @@ pub struct Config {
     #[arg(long, env = "ROSTER_TRUST_PROXY", default_value_t = false, global = true)]
     pub trust_proxy: bool,
 
-    /// How many password hashes may be computed at once (each takes 19 MiB).
-    #[arg(long, env = "ROSTER_HASH_CONCURRENCY", default_value_t = 4, global = true)]
+    /// How many password hashes may be computed at once (each takes 19 MiB). The default leaves
+    /// one core for everything else: the number of CPUs less one, at least one.
+    #[arg(long, env = "ROSTER_HASH_CONCURRENCY", default_value_t = default_hash_concurrency(), global = true)]
     pub hash_concurrency: usize,
+
+    /// Development mail: with no SMTP_URL, show queued messages with their links and temporary
+    /// passwords in the Outbox page. On by itself only when the server listens on a loopback
+    /// address; never while an SMTP server delivers the mail.
+    #[arg(long, env = "ROSTER_DEV_MAIL", default_value_t = false, global = true)]
+    pub dev_mail: bool,
 
     /// Folder holding the compiled site (JS, Wasm, CSS, public files).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
@@ -83,8 +90,25 @@ impl Config {
         Duration::from_secs(u64::from(self.session_absolute_hours) * 3600)
     }
 
-    pub fn dev_mail(&self) -> bool {
+    /// Mail waits in the outbox (no SMTP server to deliver it).
+    pub fn mail_undelivered(&self) -> bool {
         self.smtp_url.is_none()
+    }
+
+    /// Whether screens may show the secrets (links, temporary passwords) of queued mail meant
+    /// for others: only without SMTP, and only when asked for or on a loopback-only server.
+    pub fn dev_mail(&self) -> bool {
+        self.smtp_url.is_none() && (self.dev_mail || self.bind.ip().is_loopback())
+    }
+
+    /// The session cookie's name: over HTTPS it carries the `__Host-` prefix, so the browser
+    /// keeps it to this host, this path and secure connections.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-roster_session"
+        } else {
+            "roster_session"
+        }
     }
 
     /// A configuration for tests: defaults, no SMTP, the given database.
@@ -100,7 +124,52 @@ impl Config {
             log_format: LogFormat::Text,
             trust_proxy: false,
             hash_concurrency: 2,
+            dev_mail: false,
             site_root: "target/site".into(),
+        }
+    }
+}
+
+/// The number of CPUs less one, at least one: hashing never takes every core.
+pub fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).saturating_sub(1).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_mail_needs_no_smtp_and_loopback_or_the_explicit_setting() {
+        let mut config = Config::for_tests("postgres://unused");
+        assert!(config.dev_mail(), "loopback bind without SMTP");
+        config.bind = "0.0.0.0:3000".parse().unwrap();
+        assert!(!config.dev_mail(), "a public bind without SMTP is not development mail");
+        assert!(config.mail_undelivered());
+        config.dev_mail = true;
+        assert!(config.dev_mail(), "asked for explicitly");
+        config.smtp_url = Some("smtp://127.0.0.1:1025".into());
+        assert!(!config.dev_mail(), "never while SMTP delivers the mail");
+        config.bind = "127.0.0.1:3000".parse().unwrap();
+        config.dev_mail = false;
+        assert!(!config.dev_mail());
+    }
+
+    #[test]
+    fn the_session_cookie_is_host_bound_over_https() {
+        let mut config = Config::for_tests("postgres://unused");
+        assert_eq!(config.session_cookie_name(), "roster_session");
+        config.public_url = Some(url::Url::parse("https://roster.example.com").unwrap());
+        assert_eq!(config.session_cookie_name(), "__Host-roster_session");
+    }
+
+    #[test]
+    fn hashing_leaves_a_core_free() {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let hashing = default_hash_concurrency();
+        assert!(hashing >= 1);
+        if cpus > 1 {
+            assert!(hashing < cpus, "{hashing} of {cpus} cores");
         }
     }
 }

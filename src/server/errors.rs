@@ -39,6 +39,14 @@ pub fn db_error(error: sqlx::Error, uniques: &[Unique]) -> AppError {
             }
         }
     }
+    // Two changes that collided: the later one is refused as changed by someone else. Locks
+    // are taken in one order, so this is a safety net, never the normal path.
+    if let sqlx::Error::Database(db) = &error {
+        if matches!(db.code().as_deref(), Some("40P01" | "40001")) {
+            tracing::warn!(request_id = %current_request_id(), error = %error, "concurrent change refused");
+            return AppError::Conflict;
+        }
+    }
     if is_unavailable(&error) {
         tracing::warn!(request_id = %current_request_id(), error = %error, "database unavailable");
         return AppError::Unavailable;

@@ -6,6 +6,8 @@ pub mod clock;
 pub mod config;
 pub mod errors;
 pub mod http;
+pub mod limits;
+pub mod locks;
 pub mod state;
 pub mod tokens;
 
@@ -64,6 +66,13 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new());
     for (name, value) in http::security_headers() {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    if state.config.secure_cookies() {
+        // Served over HTTPS: browsers must never come back over plain HTTP.
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        ));
     }
     app.layer(middleware::from_fn_with_state(state.clone(), http::request_context))
         .with_state(state)
@@ -128,12 +137,15 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     crate::auth::ssr::sessions::spawn_cleanup(state.clone());
 
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    tracing::info!(
-        "Roster is serving on {} (public URL {}){}",
-        listener.local_addr()?,
-        config.public_url(),
-        if config.dev_mail() { "; no SMTP_URL: mail stays in the outbox (Administrators: Outbox page)" } else { "" }
-    );
+    let mail = if !config.mail_undelivered() {
+        ""
+    } else if config.dev_mail() {
+        "; development mail: no SMTP_URL, so mail stays in the Outbox page, links shown"
+    } else {
+        "; no SMTP_URL: mail is not delivered, and its links stay hidden (set SMTP_URL, or ROSTER_DEV_MAIL=true for a local trial)"
+    };
+    tracing::info!("Roster is serving on {} (public URL {}){mail}", listener.local_addr()?, config.public_url());
+    println!("Roster is ready at {}", config.public_url().as_str().trim_end_matches('/'));
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;

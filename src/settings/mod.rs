@@ -98,7 +98,7 @@ pub async fn update_account_settings(
     let mut tx = state.db.begin().await?;
     let before = sqlx::query!(
         "SELECT name, invitation_valid_days, session_idle_minutes, session_absolute_hours, version
-           FROM accounts WHERE id = $1 FOR UPDATE",
+           FROM accounts WHERE id = $1 FOR NO KEY UPDATE",
         staff.account_id
     )
     .fetch_one(&mut *tx)

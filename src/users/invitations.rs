@@ -112,6 +112,8 @@ pub async fn invite_users(emails: String, role_id: String, company_id: String) -
         return Err(AppError::Validation(errors));
     };
     let now = state.clock.now();
+    let listed: Vec<&crate::validation::Email> = addresses.iter().collect();
+    crate::auth::ssr::addresses::ensure_free(&state, staff.user.user_id, "emails", &listed, None).await?;
     let mut tx = state.db.begin().await?;
     let company = company_in_scope(&mut tx, &staff, company_id).await.map_err(|e| match e {
         AppError::NotFound => AppError::field("company_id", "Choose a company you manage."),
@@ -121,16 +123,6 @@ pub async fn invite_users(emails: String, role_id: String, company_id: String) -
         AppError::NotFound => AppError::field("role_id", "Choose a role from the list."),
         other => other,
     })?;
-    let normalized: Vec<String> = addresses.iter().map(|a| a.normalized()).collect();
-    let taken = sqlx::query_scalar!(
-        "SELECT email FROM users WHERE lower(email) = ANY($1) AND status <> 'removed' ORDER BY email",
-        &normalized
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    if !taken.is_empty() {
-        return Err(AppError::field("emails", format!("Already registered: {}.", taken.join(", "))));
-    }
     for address in &addresses {
         let placeholder_name: String = address.as_str().split('@').next().unwrap_or("Invited").chars().take(NAME_MAX_CHARS).collect();
         let id = sqlx::query_scalar!(
@@ -145,7 +137,7 @@ pub async fn invite_users(emails: String, role_id: String, company_id: String) -
         )
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| crate::server::errors::db_error(e, &[crate::auth::ssr::accounts::EMAIL_TAKEN]))?;
+        .map_err(|e| crate::server::errors::db_error(e, &[crate::auth::ssr::addresses::taken("emails")]))?;
         ssr::send_invitation(&mut tx, &state, &staff, id, address.as_str()).await?;
         audit::record(
             &mut tx,
@@ -307,7 +299,7 @@ pub async fn accept_invitation(
         "SELECT t.id, t.user_id, t.account_id AS \"account_id!\", t.expires_at, t.used_at, t.revoked_at, u.email, u.status
            FROM one_time_tokens t JOIN users u ON u.id = t.user_id AND u.account_id = t.account_id
           WHERE t.token_hash = $1 AND t.purpose = 'invitation'
-          FOR UPDATE OF t, u",
+          FOR NO KEY UPDATE OF t, u",
         tokens::hash(&token)
     )
     .fetch_optional(&mut *tx)
@@ -345,7 +337,7 @@ pub async fn accept_invitation(
     sqlx::query!("UPDATE one_time_tokens SET used_at = $2 WHERE id = $1", link.id, now)
         .execute(&mut *tx)
         .await?;
-    sessions::end_current(&mut tx).await?;
+    sessions::end_current(&mut tx, &state).await?;
     sessions::start(&mut tx, &state, link.user_id, Some(link.account_id)).await?;
     audit::record(
         &mut tx,

@@ -282,7 +282,7 @@ pub async fn list_users(query: UserQuery) -> Result<UserList, AppError> {
     let staff = require_staff().await?;
     staff.require(Permission::UsersView)?;
     let page_size = query.page_size();
-    let page = query.page.max(1);
+    let page = query.page.clamp(1, crate::outbox::MAX_PAGE);
     let mut conn = state.db.acquire().await?;
     let top = scope_root(&mut conn, &staff).await?;
     let status = match query.status.as_str() {
@@ -383,12 +383,12 @@ pub async fn list_users(query: UserQuery) -> Result<UserList, AppError> {
 
 #[server(prefix = "/api", endpoint = "user")]
 pub async fn get_user(id: i64) -> Result<UserDetail, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::may_assign, server::state::app_state};
+    use crate::{auth::ssr::sessions::require_staff, server::state::app_state};
     let state = app_state()?;
     let staff = require_staff().await?;
     staff.require(Permission::UsersView)?;
-    let mut conn = state.db.acquire().await?;
-    let target = ssr::visible_user(&mut conn, &staff, id).await?;
+    let mut tx = state.db.begin().await?;
+    let target = ssr::visible_user(&mut tx, &staff, id).await?;
     let row = sqlx::query!(
         r#"SELECT u.phone, u.description, u.created_at, u.last_sign_in_at, u.must_change_password,
                   c.name AS company_name, r.name AS role_name,
@@ -402,11 +402,12 @@ pub async fn get_user(id: i64) -> Result<UserDetail, AppError> {
         staff.account_id,
         id
     )
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(UserDetail {
         id,
-        can_manage: staff.user.permissions.contains(&Permission::UsersManage) && may_assign(staff.role.rank, target.role_rank),
+        can_manage: staff.user.permissions.contains(&Permission::UsersManage) && ssr::may_manage(&staff, &target.authority),
         can_view_audit: staff.user.permissions.contains(&Permission::AuditView),
         is_self: id == staff.user.user_id,
         email: target.email,
@@ -448,14 +449,20 @@ pub async fn user_form_options() -> Result<UserChoices, AppError> {
         }
         Err(e) => return Err(e),
     };
+    // Only roles the caller may give: rank at or below theirs, no permission they lack.
+    let own = staff.authority();
     let roles = sqlx::query!(
-        "SELECT id, name FROM roles WHERE account_id = $1 AND rank >= $2 ORDER BY rank, lower(name)",
+        r#"SELECT r.id, r.name, r.rank,
+                  COALESCE((SELECT array_agg(p.permission) FROM role_permissions p
+                             WHERE p.account_id = r.account_id AND p.role_id = r.id), '{}') AS "permissions!"
+             FROM roles r WHERE r.account_id = $1 AND r.rank >= $2 ORDER BY r.rank, lower(r.name)"#,
         staff.account_id,
         staff.role.rank
     )
     .fetch_all(&state.db)
     .await?
     .into_iter()
+    .filter(|r| own.covers(&crate::permissions::Authority::from_keys(r.rank, &r.permissions)))
     .map(|r| (r.id, r.name))
     .collect();
     Ok(UserChoices { companies, roles })
@@ -477,9 +484,9 @@ pub async fn create_user(
 ) -> Result<i64, AppError> {
     use crate::{
         audit::ssr as audit,
-        auth::ssr::{accounts::EMAIL_TAKEN, passwords::generate_temporary, sessions::require_staff},
+        auth::ssr::{addresses, passwords::generate_temporary, sessions::require_staff},
         companies::ssr::company_in_scope,
-        outbox::ssr::{enqueue, templates::Mail},
+        outbox::ssr::{enqueue, templates::{Mail, Occasion}},
         roles::ssr::assignable_role,
         server::{errors::db_error, state::app_state},
         validation::Password,
@@ -505,6 +512,7 @@ pub async fn create_user(
         }
         _ => None,
     };
+    addresses::ensure_free(&state, staff.user.user_id, "email", &[&basic.email], None).await?;
     let mut tx = state.db.begin().await?;
     let company = company_in_scope(&mut tx, &staff, company_id).await.map_err(|e| match e {
         AppError::NotFound => AppError::field("company_id", "Choose a company you manage."),
@@ -537,7 +545,7 @@ pub async fn create_user(
     )
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| db_error(e, &[EMAIL_TAKEN]))?;
+    .map_err(|e| db_error(e, &[addresses::taken("email")]))?;
     let account = ssr::account_name(&mut tx, staff.account_id).await?;
     let sign_in_link = format!("{}/sign-in", state.config.base_url());
     match (&first, &temporary) {
@@ -550,7 +558,13 @@ pub async fn create_user(
                 &state,
                 Some(staff.account_id),
                 basic.email.as_str(),
-                Mail::TemporaryPassword { name: &basic.display_name, account: &account, password: temp, sign_in_link: &sign_in_link },
+                Mail::TemporaryPassword {
+                    name: &basic.display_name,
+                    account: &account,
+                    password: temp,
+                    sign_in_link: &sign_in_link,
+                    occasion: Occasion::now(now),
+                },
             )
             .await?;
         }
@@ -608,8 +622,9 @@ pub async fn update_user(
 ) -> Result<(), AppError> {
     use crate::{
         audit::ssr::{self as audit, Changes},
-        auth::ssr::{accounts::EMAIL_TAKEN, sessions::require_staff},
+        auth::ssr::{addresses, sessions::require_staff},
         companies::ssr::company_in_scope,
+        outbox::ssr::{enqueue, templates::{Mail, Occasion}},
         server::{errors::db_error, state::app_state},
     };
     let state = app_state()?;
@@ -622,6 +637,8 @@ pub async fn update_user(
         return Err(AppError::Validation(errors));
     };
     let now = state.clock.now();
+    // The user's own address is theirs to keep; any other one must be free.
+    addresses::ensure_free(&state, staff.user.user_id, "email", &[&basic.email], Some(id)).await?;
     let mut tx = state.db.begin().await?;
     let target = ssr::manageable_user(&mut tx, &staff, id).await?;
     if target.version != version {
@@ -631,6 +648,7 @@ pub async fn update_user(
         AppError::NotFound => AppError::field("company_id", "Choose a company you manage."),
         other => other,
     })?;
+    let email_changed = target.email.to_lowercase() != basic.email.normalized();
     let before = sqlx::query!(
         "SELECT u.phone, u.description, c.name AS company_name FROM users u
            JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
@@ -656,7 +674,21 @@ pub async fn update_user(
     )
     .execute(&mut *tx)
     .await
-    .map_err(|e| db_error(e, &[EMAIL_TAKEN]))?;
+    .map_err(|e| db_error(e, &[addresses::taken("email")]))?;
+    if email_changed {
+        // Links and sessions belonged to the old address: they end with it.
+        ssr::end_access(&mut tx, id, now).await?;
+        if target.status == UserStatus::Invited {
+            invitations::ssr::send_invitation(&mut tx, &state, &staff, id, basic.email.as_str()).await?;
+        } else {
+            let sign_in_link = format!("{}/sign-in", state.config.base_url());
+            let name = basic.display_name.as_str();
+            enqueue(&mut tx, &state, Some(staff.account_id), &target.email, Mail::EmailChangedAway { name, occasion: Occasion::now(now) })
+                .await?;
+            let here = Mail::EmailChangedHere { name, sign_in_link: &sign_in_link, occasion: Occasion::now(now) };
+            enqueue(&mut tx, &state, Some(staff.account_id), basic.email.as_str(), here).await?;
+        }
+    }
     let changes = Changes::default()
         .field("display_name", &target.display_name, &basic.display_name)
         .field("email", &target.email, &basic.email.as_str().to_owned())
@@ -689,7 +721,7 @@ pub async fn set_user_role(id: i64, role_id: String, version: i32) -> Result<(),
         auth::ssr::sessions::require_staff,
         permissions::ADMINISTRATOR_RANK,
         roles::ssr::assignable_role,
-        server::state::app_state,
+        server::{locks, state::app_state},
     };
     let state = app_state()?;
     let staff = require_staff().await?;
@@ -697,7 +729,14 @@ pub async fn set_user_role(id: i64, role_id: String, version: i32) -> Result<(),
     let role_id: i64 = role_id.trim().parse().map_err(|_| AppError::field("role_id", "Choose a role."))?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    // One change of who holds what at a time per account, and the caller's own authority read
+    // again under that lock: two Administrators demoting each other cannot both succeed.
+    locks::lock(&mut tx, locks::Guarded::Authority, staff.account_id).await?;
+    staff.recheck(&mut tx).await?;
     let target = ssr::manageable_user(&mut tx, &staff, id).await?;
+    if target.is_self(&staff) {
+        return Err(AppError::Refused("You cannot change your own role. Ask another administrator.".into()));
+    }
     if target.version != version {
         return Err(AppError::Conflict);
     }
@@ -751,7 +790,7 @@ pub async fn reset_user_password(
     use crate::{
         audit::ssr::{self as audit, Changes},
         auth::ssr::{passwords::generate_temporary, sessions::{end_all, require_staff}},
-        outbox::ssr::{enqueue, templates::Mail},
+        outbox::ssr::{enqueue, templates::{Mail, Occasion}},
         server::state::app_state,
         validation::Password,
     };
@@ -813,8 +852,19 @@ pub async fn reset_user_password(
     let account = ssr::account_name(&mut tx, staff.account_id).await?;
     let sign_in_link = format!("{}/sign-in", state.config.base_url());
     let mail = match &temporary {
-        Some(temp) => Mail::TemporaryPassword { name: &target.display_name, account: &account, password: temp, sign_in_link: &sign_in_link },
-        None => Mail::PasswordSetByAdministrator { name: &target.display_name, account: &account, sign_in_link: &sign_in_link },
+        Some(temp) => Mail::TemporaryPassword {
+            name: &target.display_name,
+            account: &account,
+            password: temp,
+            sign_in_link: &sign_in_link,
+            occasion: Occasion::now(now),
+        },
+        None => Mail::PasswordSetByAdministrator {
+            name: &target.display_name,
+            account: &account,
+            sign_in_link: &sign_in_link,
+            occasion: Occasion::now(now),
+        },
     };
     enqueue(&mut tx, &state, Some(staff.account_id), &target.email, mail).await?;
     audit::record(
@@ -871,9 +921,9 @@ impl MembershipChange {
 pub async fn change_membership(id: i64, change: String) -> Result<(), AppError> {
     use crate::{
         audit::ssr as audit,
-        auth::ssr::sessions::{end_all, require_staff},
+        auth::ssr::sessions::require_staff,
         permissions::ADMINISTRATOR_RANK,
-        server::state::app_state,
+        server::{locks, state::app_state},
     };
     let state = app_state()?;
     let staff = require_staff().await?;
@@ -881,6 +931,9 @@ pub async fn change_membership(id: i64, change: String) -> Result<(), AppError> 
     let change = MembershipChange::parse(&change).ok_or_else(|| AppError::BadRequest("unknown change".into()))?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    // Who is an active Administrator changes here: one such change at a time per account.
+    locks::lock(&mut tx, locks::Guarded::Authority, staff.account_id).await?;
+    staff.recheck(&mut tx).await?;
     let target = ssr::manageable_user(&mut tx, &staff, id).await?;
     if target.is_self(&staff) && change != MembershipChange::Enable {
         return Err(AppError::Refused("You cannot do this to yourself. Ask another administrator.".into()));
@@ -888,57 +941,17 @@ pub async fn change_membership(id: i64, change: String) -> Result<(), AppError> 
     if target.role_rank == ADMINISTRATOR_RANK && change != MembershipChange::Enable && target.status == UserStatus::Active {
         ssr::ensure_another_administrator(&mut tx, staff.account_id, id, &target.display_name).await?;
     }
-    let action = match change {
-        MembershipChange::Disable => {
-            if target.status != UserStatus::Active {
-                return Err(AppError::Refused(format!("{} is not active.", target.display_name)));
-            }
-            sqlx::query!(
-                "UPDATE users SET status = 'disabled', updated_at = $3, version = version + 1 WHERE account_id = $1 AND id = $2",
-                staff.account_id, id, now
-            )
-            .execute(&mut *tx)
-            .await?;
-            "user.disabled"
-        }
-        MembershipChange::Enable => {
-            if target.status != UserStatus::Disabled {
-                return Err(AppError::Refused(format!("{} is not disabled.", target.display_name)));
-            }
-            sqlx::query!(
-                "UPDATE users SET status = 'active', updated_at = $3, version = version + 1 WHERE account_id = $1 AND id = $2",
-                staff.account_id, id, now
-            )
-            .execute(&mut *tx)
-            .await?;
-            "user.enabled"
-        }
-        MembershipChange::Remove => {
-            sqlx::query!(
-                "UPDATE users SET status = 'removed', removed_at = $3, updated_at = $3, version = version + 1
-                  WHERE account_id = $1 AND id = $2",
-                staff.account_id, id, now
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "UPDATE one_time_tokens SET revoked_at = $2 WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
-                id, now
-            )
-            .execute(&mut *tx)
-            .await?;
-            "user.removed"
-        }
-        MembershipChange::Delete => {
-            sqlx::query!("DELETE FROM users WHERE account_id = $1 AND id = $2", staff.account_id, id)
-                .execute(&mut *tx)
-                .await?;
-            "user.deleted"
-        }
+    let (action, allowed_from): (&str, &[UserStatus]) = match change {
+        MembershipChange::Disable => ("user.disabled", &[UserStatus::Active]),
+        MembershipChange::Enable => ("user.enabled", &[UserStatus::Disabled]),
+        MembershipChange::Remove => ("user.removed", &[UserStatus::Invited, UserStatus::Active, UserStatus::Disabled]),
+        MembershipChange::Delete => ("user.deleted", &[UserStatus::Invited, UserStatus::Active, UserStatus::Disabled]),
     };
-    if change != MembershipChange::Enable {
-        end_all(&mut tx, id).await?;
+    if !allowed_from.contains(&target.status) {
+        let state_word = if change == MembershipChange::Enable { "disabled" } else { "active" };
+        return Err(AppError::Refused(format!("{} is not {state_word}.", target.display_name)));
     }
+    // Written while the user still exists, so the row knows which company it concerns.
     audit::record(
         &mut tx,
         now,
@@ -953,6 +966,40 @@ pub async fn change_membership(id: i64, change: String) -> Result<(), AppError> 
         },
     )
     .await?;
+    match change {
+        MembershipChange::Disable | MembershipChange::Enable => {
+            let status = if change == MembershipChange::Disable { "disabled" } else { "active" };
+            sqlx::query!(
+                "UPDATE users SET status = $3, updated_at = $4, version = version + 1 WHERE account_id = $1 AND id = $2",
+                staff.account_id,
+                id,
+                status,
+                now
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        MembershipChange::Remove => {
+            sqlx::query!(
+                "UPDATE users SET status = 'removed', removed_at = $3, updated_at = $3, version = version + 1
+                  WHERE account_id = $1 AND id = $2",
+                staff.account_id,
+                id,
+                now
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        MembershipChange::Delete => {
+            sqlx::query!("DELETE FROM users WHERE account_id = $1 AND id = $2", staff.account_id, id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    if matches!(change, MembershipChange::Disable | MembershipChange::Remove) {
+        // Open links and sessions end with the access they were for.
+        ssr::end_access(&mut tx, id, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -1,13 +1,15 @@
-//! Finding the staff user a request is about, within the caller's account and scope, and the
-//! rules that protect the account's last Administrator.
+//! Finding the staff user a request is about, within the caller's account and scope; the rule
+//! that nobody acts on someone holding more authority than they do (SPEC 2.3); what ends a
+//! user's access; and the rules that protect the account's last Administrator.
 
 use super::UserStatus;
 use crate::{
     auth::ssr::sessions::Staff,
     companies::ssr::scope_root,
     error::AppError,
-    permissions::{may_assign, ADMINISTRATOR_RANK},
+    permissions::{describe, Authority, ADMINISTRATOR_RANK},
 };
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 #[derive(Clone, Debug)]
@@ -19,6 +21,8 @@ pub struct TargetUser {
     pub status: UserStatus,
     pub role_id: i64,
     pub role_rank: i32,
+    /// The rank and permissions of the user's role.
+    pub authority: Authority,
     pub company_id: i64,
     pub version: i32,
 }
@@ -30,18 +34,22 @@ impl TargetUser {
 }
 
 /// A staff user of the caller's account in the caller's scope, locked for the transaction;
-/// "not found" for anyone else (another account, another branch, removed).
+/// "not found" for anyone else (another account, another branch, removed). The lock leaves
+/// key-share locks free, so rows that merely refer to the user (audit rows, sessions) can be
+/// written meanwhile without deadlocks.
 pub async fn visible_user(conn: &mut PgConnection, staff: &Staff, id: i64) -> Result<TargetUser, AppError> {
     let top = scope_root(&mut *conn, staff).await?;
     let row = sqlx::query!(
-        "SELECT u.id, u.email, u.display_name, u.region, u.status, u.role_id AS \"role_id!\", r.rank,
-                u.company_id AS \"company_id!\", u.version
-           FROM users u
-           JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
-           JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
-          WHERE u.account_id = $1 AND u.id = $2 AND u.kind = 'staff' AND u.status <> 'removed'
-            AND c.path @> ARRAY[$3::bigint]
-          FOR UPDATE OF u",
+        r#"SELECT u.id, u.email, u.display_name, u.region, u.status, u.role_id AS "role_id!", r.rank,
+                  u.company_id AS "company_id!", u.version,
+                  COALESCE((SELECT array_agg(p.permission) FROM role_permissions p
+                             WHERE p.account_id = r.account_id AND p.role_id = r.id), '{}') AS "permissions!"
+             FROM users u
+             JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
+             JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
+            WHERE u.account_id = $1 AND u.id = $2 AND u.kind = 'staff' AND u.status <> 'removed'
+              AND c.path @> ARRAY[$3::bigint]
+            FOR NO KEY UPDATE OF u"#,
         staff.account_id,
         id,
         top
@@ -57,24 +65,60 @@ pub async fn visible_user(conn: &mut PgConnection, staff: &Staff, id: i64) -> Re
         status: UserStatus::parse(&row.status).ok_or(AppError::NotFound)?,
         role_id: row.role_id,
         role_rank: row.rank,
+        authority: Authority::from_keys(row.rank, &row.permissions),
         company_id: row.company_id,
         version: row.version,
     })
 }
 
-/// A user the caller may change: visible, and with no more authority than the caller.
+/// Why `staff` may not act on (or give) `other`, in words for them; `None` when they may.
+pub fn refusal(staff: &Staff, whom: &str, other: &Authority) -> Option<String> {
+    let own = staff.authority();
+    if own.covers(other) {
+        return None;
+    }
+    if other.rank < own.rank {
+        return Some(format!("{whom} has more authority than you; only someone at their rank or above can do this."));
+    }
+    Some(format!(
+        "{whom} holds permissions you do not have ({}); only someone who holds them can do this.",
+        describe(&own.missing(other))
+    ))
+}
+
+/// A user the caller may change: visible, with a role of no better rank than the caller's and
+/// no permission the caller lacks (SPEC 2.3). Editing, resetting the password, disabling,
+/// removing, deleting and invitations all go through here.
 pub async fn manageable_user(conn: &mut PgConnection, staff: &Staff, id: i64) -> Result<TargetUser, AppError> {
     let target = visible_user(conn, staff, id).await?;
-    if !may_assign(staff.role.rank, target.role_rank) {
-        return Err(AppError::Refused(format!(
-            "{} has more authority than you; only someone at their rank or above can change them.",
-            target.display_name
-        )));
+    if let Some(message) = refusal(staff, &target.display_name, &target.authority) {
+        return Err(AppError::Refused(message));
     }
     Ok(target)
 }
 
-/// Refuses when `user_id` is the account's only active Administrator.
+/// Whether the caller may act on a user holding `authority` (for what the UI offers).
+pub fn may_manage(staff: &Staff, authority: &Authority) -> bool {
+    staff.authority().covers(authority)
+}
+
+/// Ends what a user holds open: every unused single-use link (invitation, reset, activation)
+/// and every session. For a change of e-mail, a disable, a removal or a new password set by
+/// someone else.
+pub async fn end_access(conn: &mut PgConnection, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE one_time_tokens SET revoked_at = $2 WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        user_id,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    crate::auth::ssr::sessions::end_all(conn, user_id).await?;
+    Ok(())
+}
+
+/// Refuses when `user_id` is the account's only active Administrator. Run under the
+/// account's authority lock, so two such changes cannot both see another Administrator.
 pub async fn ensure_another_administrator(
     conn: &mut PgConnection,
     account_id: i64,

@@ -65,7 +65,7 @@ async fn sign_up_creates_the_account_its_root_company_roles_and_a_signed_in_admi
 }
 
 #[sqlx::test]
-async fn sign_up_with_a_used_email_is_a_field_error_and_writes_nothing(db: PgPool) {
+async fn sign_up_with_a_used_email_creates_nothing_and_tells_its_owner(db: PgPool) {
     let app = TestApp::new(db);
     app.sign_up("Acme Solar", "ada@acme.test").await;
     let mut other = app.client();
@@ -81,10 +81,13 @@ async fn sign_up_with_a_used_email_is_a_field_error_and_writes_nothing(db: PgPoo
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(res.error().field_message("email").as_deref(), Some("This e-mail is already used."));
+    assert_eq!(res.status, StatusCode::OK);
+    let answer: roster::auth::ConfirmationSent = res.json();
+    assert_eq!(answer.dev_link, None, "no link for an address already in use");
     assert_eq!(app.count("SELECT count(*) FROM accounts").await, 1);
     assert_eq!(app.count("SELECT count(*) FROM companies").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM sign_up_requests WHERE lower(email) = 'ada@acme.test' AND used_at IS NULL").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE to_address = 'ADA@acme.test' AND kind = 'already_registered'").await, 1);
     assert!(other.cookie.is_none());
 }
 

@@ -184,7 +184,7 @@ async fn only_staff_with_the_permission_and_scope_manage_customer_users(db: PgPo
     // Within scope it works, and a taken address is a field error.
     assert_eq!(
         add_user(engineer, mine, "IN@mine.test", "show").await.unwrap_err().field_message("form[email]").as_deref(),
-        Some("This e-mail is already used.")
+        Some("This e-mail cannot be used here.")
     );
     assert!(engineer.call("delete_customer_user", &[("id", &inside)]).await.status.is_success());
     assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'in@mine.test'").await, 0);

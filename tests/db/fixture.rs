@@ -118,7 +118,7 @@ impl<'a> World<'a> {
         (self, actors)
     }
 
-    fn unique(&self, prefix: &str) -> String {
+    pub fn unique(&self, prefix: &str) -> String {
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("{prefix}{n}")
     }
@@ -185,6 +185,137 @@ impl<'a> World<'a> {
             .unwrap()
     }
 
+    /// The default customer type of the account of `place`.
+    pub async fn default_type(&self, place: Place) -> i64 {
+        sqlx::query_scalar("SELECT id FROM customer_types WHERE account_id = $1 AND is_default")
+            .bind(self.company_at(place).0)
+            .fetch_one(self.app.db())
+            .await
+            .unwrap()
+    }
+
+    /// A fresh customer owned by the company of `place`, of its account's default type.
+    pub async fn fresh_customer(&self, place: Place) -> i64 {
+        let (account, company) = self.company_at(place);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO customers (account_id, title, customer_type_id, owner_company_id)
+             SELECT $1, $2, t.id, $3 FROM customer_types t WHERE t.account_id = $1 AND t.is_default RETURNING id",
+        )
+        .bind(account)
+        .bind(self.unique("Target customer "))
+        .bind(company)
+        .fetch_one(self.app.db())
+        .await
+        .unwrap();
+        sqlx::query("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1")
+            .bind(account)
+            .execute(self.app.db())
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A fresh, unused customer type in the account of `place`.
+    pub async fn fresh_customer_type(&self, place: Place) -> i64 {
+        sqlx::query_scalar("INSERT INTO customer_types (account_id, name) VALUES ($1, $2) RETURNING id")
+            .bind(self.company_at(place).0)
+            .bind(self.unique("Target type "))
+            .fetch_one(self.app.db())
+            .await
+            .unwrap()
+    }
+
+    /// A fresh, empty customer group in the account of `place`.
+    pub async fn fresh_group(&self, place: Place) -> i64 {
+        sqlx::query_scalar("INSERT INTO customer_groups (account_id, name) VALUES ($1, $2) RETURNING id")
+            .bind(self.company_at(place).0)
+            .bind(self.unique("Target group "))
+            .fetch_one(self.app.db())
+            .await
+            .unwrap()
+    }
+
+    /// A customer in `account` of `type_id`, owned by `company`, below `parent` if given.
+    pub async fn customer_in(&self, account: i64, company: i64, type_id: i64, parent: Option<i64>, title: &str) -> i64 {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO customers (account_id, title, customer_type_id, owner_company_id, parent_id)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(account)
+        .bind(title)
+        .bind(type_id)
+        .bind(company)
+        .bind(parent)
+        .fetch_one(self.app.db())
+        .await
+        .unwrap();
+        sqlx::query("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1")
+            .bind(account)
+            .execute(self.app.db())
+            .await
+            .unwrap();
+        id
+    }
+
+    /// An active customer user of `customer`, with the test password.
+    pub async fn customer_user_in(&self, account: i64, customer: i64, email: &str) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO users (account_id, kind, email, display_name, first_name, last_name, customer_id, status, password_hash)
+             VALUES ($1, 'customer', $2, 'Portal Person', 'Portal', 'Person', $3, 'active', $4) RETURNING id",
+        )
+        .bind(account)
+        .bind(email)
+        .bind(customer)
+        .bind(&self.hash)
+        .fetch_one(self.app.db())
+        .await
+        .unwrap()
+    }
+
+    /// A fresh customer user, awaiting activation, of a fresh customer of `place`.
+    pub async fn fresh_customer_user(&self, place: Place) -> i64 {
+        let account = self.company_at(place).0;
+        let customer = self.fresh_customer(place).await;
+        sqlx::query_scalar(
+            "INSERT INTO users (account_id, kind, email, display_name, first_name, last_name, customer_id, status)
+             VALUES ($1, 'customer', $2, 'Target Person', 'Target', 'Person', $3, 'invited') RETURNING id",
+        )
+        .bind(account)
+        .bind(format!("{}@customer.test", self.unique("cu")))
+        .bind(customer)
+        .fetch_one(self.app.db())
+        .await
+        .unwrap()
+    }
+
+    /// The address of a fresh confirmed self-registration that no account has taken yet.
+    pub async fn fresh_registered_person(&self) -> String {
+        let email = format!("{}@home.test", self.unique("person"));
+        sqlx::query(
+            "INSERT INTO users (kind, email, display_name, status, password_hash) VALUES ('registered', $1, $2, 'active', $3)",
+        )
+        .bind(&email)
+        .bind(self.unique("Registered Person "))
+        .bind(&self.hash)
+        .execute(self.app.db())
+        .await
+        .unwrap();
+        email
+    }
+
+    /// A fresh queued message in the outbox of the account of `place`.
+    pub async fn fresh_outbox_message(&self, place: Place) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO outbox (account_id, kind, to_address, subject, body_text, body_html, next_attempt_at, created_at, status, attempts)
+             VALUES ($1, 'notice', 'someone@target.test', 'Hello', 'Hello', '<p>Hello</p>', now() + interval '1 hour', now(), 'failed', 8)
+             RETURNING id",
+        )
+        .bind(self.company_at(place).0)
+        .fetch_one(self.app.db())
+        .await
+        .unwrap()
+    }
+
     /// A digest of every row a change could touch (not sessions, which record activity).
     pub async fn fingerprint(&self) -> String {
         sqlx::query_scalar(
@@ -198,6 +329,9 @@ impl<'a> World<'a> {
                                status, password_hash, must_change_password, version FROM users) t),
                (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM one_time_tokens t),
                (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM outbox t),
+               (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM customers t),
+               (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM customer_types t),
+               (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM customer_groups t),
                (SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM audit_events t))",
         )
         .fetch_one(self.app.db())

@@ -34,7 +34,7 @@ async fn administrators_see_only_their_own_accounts_outbox(db: PgPool) {
     let list: OutboxList = acme.call("outbox", &[("page", "1")]).await.json();
     assert_eq!(list.total, 1);
     assert_eq!(list.messages[0].to_address, "ada@acme.test");
-    assert!(list.dev_mail);
+    assert_eq!(list.mode, roster::outbox::MailMode::Development);
     let list: OutboxList = globex.call("outbox", &[("page", "1")]).await.json();
     assert_eq!(list.messages.iter().map(|m| m.to_address.as_str()).collect::<Vec<_>>(), ["hank@globex.test"]);
 }

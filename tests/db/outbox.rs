@@ -29,7 +29,7 @@ async fn unreachable_smtp_is_retried_with_back_off_then_marked_failed(db: PgPool
 
     assert!(deliver_next(&app.state, &unreachable).await.unwrap());
     let (status, attempts, error, wait): (String, i32, Option<String>, f64) = sqlx::query_as(
-        "SELECT status, attempts, last_error, extract(epoch FROM next_attempt_at - created_at)::float8 FROM outbox",
+        "SELECT status, attempts, last_error, extract(epoch FROM next_attempt_at - created_at)::float8 FROM outbox WHERE kind = 'password_reset'",
     )
     .fetch_one(app.db())
     .await
@@ -43,7 +43,7 @@ async fn unreachable_smtp_is_retried_with_back_off_then_marked_failed(db: PgPool
         app.advance(Duration::hours(1));
         assert!(deliver_next(&app.state, &unreachable).await.unwrap(), "attempt {attempt}");
     }
-    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM outbox").fetch_one(app.db()).await.unwrap();
+    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM outbox WHERE kind = 'password_reset'").fetch_one(app.db()).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("failed", MAX_ATTEMPTS));
     app.advance(Duration::hours(2));
     assert!(!deliver_next(&app.state, &unreachable).await.unwrap(), "failed mail is not retried by itself");
@@ -59,7 +59,7 @@ async fn mail_is_delivered_once_the_smtp_server_answers(db: PgPool) {
     app.advance(Duration::seconds(16));
     assert!(deliver_next(&app.state, &transport(&smtp)).await.unwrap());
     let (status, attempts, sent): (String, i32, bool) =
-        sqlx::query_as("SELECT status, attempts, sent_at IS NOT NULL FROM outbox").fetch_one(app.db()).await.unwrap();
+        sqlx::query_as("SELECT status, attempts, sent_at IS NOT NULL FROM outbox WHERE kind = 'password_reset'").fetch_one(app.db()).await.unwrap();
     assert_eq!((status.as_str(), attempts, sent), ("sent", 2, true));
 }
 
@@ -96,7 +96,7 @@ async fn an_administrator_retries_a_failed_message_and_it_is_delivered(db: PgPoo
     assert!(response.status.is_success(), "{}", response.text());
     assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'email.retried'").await, 1);
     assert!(deliver_next(&app.state, &transport(&smtp)).await.unwrap(), "due at once");
-    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM outbox").fetch_one(app.db()).await.unwrap();
+    let (status, attempts): (String, i32) = sqlx::query_as("SELECT status, attempts FROM outbox WHERE kind = 'password_reset'").fetch_one(app.db()).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", MAX_ATTEMPTS + 1));
     assert_eq!(admin.call("retry_outbox", &[("id", &id_text)]).await.error(), AppError::NotFound, "sent mail is not sent twice");
 }

@@ -71,7 +71,7 @@ async fn many_addresses_are_invited_at_once_each_with_its_own_link(db: PgPool) {
     assert_eq!(invited, 3);
     // An address already in use stops the whole batch.
     let res = invite(actors.admin(), &world, "four@new.test, two@new.test").await;
-    assert_eq!(res.error().field_message("emails").as_deref(), Some("Already registered: two@new.test."));
+    assert_eq!(res.error().field_message("emails").as_deref(), Some("These addresses cannot be used here: two@new.test."));
     assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'four@new.test'").await, 0);
 }
 
@@ -224,8 +224,10 @@ async fn nobody_disables_removes_or_deletes_themselves_or_the_last_administrator
     let owner_role = world.owner_role(Place::InScope).await;
     let res = actors.admin().call("set_user_role", &[("id", &admin_a.to_string()), ("role_id", &owner_role.to_string()), ("version", "1")]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    // The last Administrator cannot demote themself (nobody changes their own role, SPEC 2.3).
     let res = actors.admin().call("set_user_role", &[("id", &second_admin.to_string()), ("role_id", &owner_role.to_string()), ("version", "1")]).await;
-    assert!(matches!(res.error(), AppError::Refused(m) if m.contains("last Administrator")));
+    assert!(matches!(res.error(), AppError::Refused(m) if m.contains("your own role")));
+    assert_eq!(app.count("SELECT count(*) FROM users u JOIN roles r ON r.id = u.role_id WHERE r.rank = 0 AND u.account_id = (SELECT account_id FROM users WHERE email = 'admin@a.test')").await, 1);
     let _ = admin_role;
     // A Common Manager cannot act on an Administrator at all.
     let manager = actors.get(BuiltinRole::CommonManager);
@@ -315,7 +317,7 @@ async fn editing_a_user_checks_the_email_stays_unique_and_concurrent_edits_confl
     let taken = call(form("admin@b.test", "1"));
     let pairs: Vec<(&str, &str)> = taken.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = actors.admin().call("update_user", &pairs).await;
-    assert_eq!(res.error().field_message("email").as_deref(), Some("This e-mail is already used."));
+    assert_eq!(res.error().field_message("email").as_deref(), Some("This e-mail cannot be used here."));
     let ok = form("renamed@people.test", "1");
     let pairs: Vec<(&str, &str)> = ok.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(actors.admin().call("update_user", &pairs).await.status, StatusCode::OK);

@@ -51,7 +51,8 @@ impl TestApp {
         self.state.clock.advance(by);
     }
 
-    /// Signs up a new account and returns its signed-in Administrator.
+    /// Signs up a new account, confirms it with the e-mailed link and returns its signed-in
+    /// Administrator.
     pub async fn sign_up(&self, business: &str, email: &str) -> Client<'_> {
         let mut client = self.client();
         let res = client
@@ -67,7 +68,36 @@ impl TestApp {
             )
             .await;
         assert!(res.status.is_success(), "sign-up failed: {} {}", res.status, res.text());
+        assert!(client.cookie.is_none(), "nobody is signed in before the address is confirmed");
+        let token = self.link_token(email, "sign_up_confirmation").await;
+        let res = client.call("confirm_email", &[("token", &token)]).await;
+        assert!(res.status.is_success(), "confirmation failed: {} {}", res.status, res.text());
+        // Its link was opened, so the mail was delivered: it no longer waits in the outbox.
+        sqlx::query("UPDATE outbox SET status = 'sent', sent_at = now(), attempts = 1, secret = NULL WHERE kind = 'sign_up_confirmation' AND lower(to_address) = lower($1)")
+            .bind(email)
+            .execute(self.db())
+            .await
+            .unwrap();
         client
+    }
+
+    /// The token of the newest link of `kind` mailed to `to`, as its recipient reads it.
+    pub async fn link_token(&self, to: &str, kind: &str) -> String {
+        let link = self.mailed_secret(to, kind).await;
+        link.split("token=").nth(1).unwrap_or_else(|| panic!("no token in {link}")).to_owned()
+    }
+
+    /// The secret (link or temporary password) of the newest message of `kind` to `to`.
+    pub async fn mailed_secret(&self, to: &str, kind: &str) -> String {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT secret FROM outbox WHERE lower(to_address) = lower($1) AND kind = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(to)
+        .bind(kind)
+        .fetch_one(self.db())
+        .await
+        .unwrap_or_else(|e| panic!("no {kind} mail to {to}: {e}"))
+        .unwrap_or_else(|| panic!("the {kind} mail to {to} carries no secret"))
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

@@ -15,7 +15,6 @@ pub struct NewAccount {
     pub account_name: String,
     pub display_name: String,
     pub email: Email,
-    pub password: Password,
     /// Set when the password was generated for the user (the CLI): they must replace it.
     pub must_change_password: bool,
 }
@@ -32,8 +31,8 @@ pub const EMAIL_TAKEN: Unique = Unique {
 };
 
 /// Creates the account in its own transaction (used by the CLI).
-pub async fn create_account(state: &AppState, new: NewAccount) -> Result<CreatedAccount, AppError> {
-    let hash = state.passwords.hash(&new.password).await?;
+pub async fn create_account(state: &AppState, new: NewAccount, password: &Password) -> Result<CreatedAccount, AppError> {
+    let hash = state.passwords.hash(password).await?;
     let mut tx = state.db.begin().await?;
     let created = insert_account(&mut tx, state, &new, &hash).await?;
     tx.commit().await?;

@@ -8,7 +8,10 @@ use argon2::{
     Algorithm, Argon2, Params, Version,
 };
 use rand::seq::SliceRandom;
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
 use tokio::sync::Semaphore;
 
 fn argon2() -> Argon2<'static> {
@@ -21,6 +24,11 @@ pub struct PasswordHasher {
     permits: Arc<Semaphore>,
     /// Verified instead of a real hash when the e-mail is unknown, so both cases cost the same.
     dummy_hash: Arc<String>,
+    /// How many times a stored hash (not the dummy) was checked: what brute-force limits bound.
+    real_verifications: Arc<AtomicU64>,
+    /// Every verification, real or dummy, and every new hash: the work a request costs.
+    verifications: Arc<AtomicU64>,
+    hashes: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -30,10 +38,32 @@ impl PasswordHasher {
             .hash_password(b"no user has this password", &salt)
             .expect("hash the dummy password")
             .to_string();
-        Self { permits: Arc::new(Semaphore::new(concurrency.max(1))), dummy_hash: Arc::new(dummy_hash) }
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: Arc::new(dummy_hash),
+            real_verifications: Arc::new(AtomicU64::new(0)),
+            verifications: Arc::new(AtomicU64::new(0)),
+            hashes: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many verifications ran since start, real or dummy.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// How many new hashes were computed since start.
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
+    }
+
+    /// How many candidate passwords were checked against a stored hash since start.
+    pub fn real_verifications(&self) -> u64 {
+        self.real_verifications.load(Ordering::Relaxed)
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
         let secret = password.expose().to_owned();
         self.run(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -51,6 +81,10 @@ impl PasswordHasher {
             Some(hash) => (hash.to_owned(), true),
             None => (self.dummy_hash.as_ref().clone(), false),
         };
+        if real {
+            self.real_verifications.fetch_add(1, Ordering::Relaxed);
+        }
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let matched = self
             .run(move || {
                 PasswordHash::new(&hash)
@@ -88,12 +122,14 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(hasher.verify("violet-kettle-onward", Some(&hash)).await.unwrap());
         assert!(!hasher.verify("violet-kettle-onwarD", Some(&hash)).await.unwrap());
+        assert_eq!(hasher.real_verifications(), 2);
     }
 
     #[tokio::test]
     async fn unknown_users_never_match_even_with_the_dummy_password() {
         let hasher = PasswordHasher::new(1);
         assert!(!hasher.verify("no user has this password", None).await.unwrap());
+        assert_eq!(hasher.real_verifications(), 0, "the dummy hash is not a real verification");
     }
 
     #[test]

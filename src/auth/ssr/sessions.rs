@@ -6,7 +6,7 @@
 use crate::{
     auth::UserKind,
     error::AppError,
-    permissions::{Permission, ADMINISTRATOR_RANK},
+    permissions::{Authority, Permission, ADMINISTRATOR_RANK},
     server::{errors::internal, http::request_client_ip, state::{app_state, AppState}, tokens},
 };
 use chrono::{DateTime, Duration, Utc};
@@ -16,7 +16,6 @@ use leptos_axum::ResponseOptions;
 use sqlx::PgConnection;
 use std::collections::BTreeSet;
 
-pub const COOKIE_NAME: &str = "roster_session";
 /// Sessions are touched at most this often, not on every request.
 const TOUCH_EVERY_SECONDS: i64 = 60;
 
@@ -46,6 +45,11 @@ pub struct SignedIn {
 impl SignedIn {
     pub fn is_administrator(&self) -> bool {
         self.kind == UserKind::Staff && self.role.as_ref().is_some_and(|r| r.rank == ADMINISTRATOR_RANK)
+    }
+
+    /// The rank and permissions the user acts with (none for anyone but staff).
+    pub fn authority(&self) -> Option<Authority> {
+        self.role.as_ref().map(|role| Authority::new(role.rank, self.permissions.iter().copied()))
     }
 
     /// The staff capability: only staff of an account get one.
@@ -85,14 +89,44 @@ impl Staff {
             Err(AppError::Forbidden)
         }
     }
+
+    /// The rank and permissions this staff member acts with.
+    pub fn authority(&self) -> Authority {
+        Authority::new(self.role.rank, self.user.permissions.iter().copied())
+    }
+
+    /// Reads the caller's own row again inside the transaction, after a lock that orders the
+    /// change with other changes of authority: if their role, its permissions or their status
+    /// changed since the request began, the change is refused as a conflict (reload and see).
+    /// The row stays share-locked, so the caller cannot be deleted under the change.
+    pub async fn recheck(&self, conn: &mut PgConnection) -> Result<(), AppError> {
+        let row = sqlx::query!(
+            r#"SELECT u.status, u.role_id, r.rank AS "rank?",
+                      COALESCE((SELECT array_agg(p.permission) FROM role_permissions p
+                                 WHERE p.account_id = u.account_id AND p.role_id = u.role_id), '{}') AS "permissions!"
+                 FROM users u LEFT JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
+                WHERE u.account_id = $1 AND u.id = $2
+                FOR KEY SHARE OF u"#,
+            self.account_id,
+            self.user.user_id
+        )
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+        let current = row.rank.map(|rank| Authority::from_keys(rank, &row.permissions));
+        if row.status != "active" || row.role_id != Some(self.role.id) || current.as_ref() != Some(&self.authority()) {
+            return Err(AppError::Conflict);
+        }
+        Ok(())
+    }
 }
 
 /// The current session's user, or `None` when the request carries no live session.
 pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
-    let Some(token) = request_cookie(COOKIE_NAME) else {
+    let state = app_state()?;
+    let Some(token) = request_cookie(state.config.session_cookie_name()) else {
         return Ok(None);
     };
-    let state = app_state()?;
     let token_hash = tokens::hash(&token);
     let now = state.clock.now();
     let Some(row) = sqlx::query!(
@@ -201,7 +235,7 @@ pub async fn start(
     )
     .execute(conn)
     .await?;
-    set_cookie(state, &format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax"));
+    set_cookie(state, &format!("{}={token}; Path=/; HttpOnly; SameSite=Lax", state.config.session_cookie_name()));
     Ok(())
 }
 
@@ -231,8 +265,8 @@ async fn lifetimes(
 
 /// Ends the session the request carries, if any. The caller either starts a new one (whose
 /// cookie replaces the old) or clears the cookie with [`clear_cookie`].
-pub async fn end_current(conn: &mut PgConnection) -> Result<(), AppError> {
-    if let Some(token) = request_cookie(COOKIE_NAME) {
+pub async fn end_current(conn: &mut PgConnection, state: &AppState) -> Result<(), AppError> {
+    if let Some(token) = request_cookie(state.config.session_cookie_name()) {
         sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", tokens::hash(&token))
             .execute(conn)
             .await?;
@@ -266,7 +300,7 @@ fn set_cookie(state: &AppState, cookie: &str) {
 }
 
 pub fn clear_cookie(state: &AppState) {
-    set_cookie(state, &format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    set_cookie(state, &format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", state.config.session_cookie_name()));
 }
 
 /// Deletes what has expired: sessions at once, throttle counters after a day, single-use links
@@ -283,6 +317,12 @@ pub async fn clean_up(state: &AppState, now: DateTime<Utc>) -> Result<(), sqlx::
     .execute(&state.db)
     .await?;
     sqlx::query!("DELETE FROM one_time_tokens WHERE expires_at < $1", now - Duration::days(30))
+        .execute(&state.db)
+        .await?;
+    sqlx::query!("DELETE FROM sign_up_requests WHERE expires_at < $1", now - Duration::days(1))
+        .execute(&state.db)
+        .await?;
+    sqlx::query!("DELETE FROM rate_counters WHERE window_started_at < $1", now - Duration::days(1))
         .execute(&state.db)
         .await?;
     Ok(())

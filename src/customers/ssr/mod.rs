@@ -53,7 +53,7 @@ pub async fn customer_in_scope(conn: &mut PgConnection, staff: &Staff, id: i64) 
         CustomerRef,
         "SELECT id, title, owner_company_id, parent_id, version FROM customers
           WHERE account_id = $1 AND id = $2 AND ($3::bigint[] IS NULL OR owner_company_id = ANY($3))
-          FOR UPDATE",
+          FOR NO KEY UPDATE",
         staff.account_id,
         id,
         scope.as_deref()
@@ -61,6 +61,54 @@ pub async fn customer_in_scope(conn: &mut PgConnection, staff: &Staff, id: i64) 
     .fetch_optional(conn)
     .await?
     .ok_or(AppError::NotFound)
+}
+
+async fn title_taken(conn: &mut PgConnection, account_id: i64, title: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM customers WHERE account_id = $1 AND title_sort = lower($2)) AS "taken!""#,
+        account_id,
+        title
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// The first title no customer of the account has: `title` itself, else "title (2)",
+/// "title (3)", and so on (the base shortened when the number would not fit), passing over
+/// `skip` free ones (a retry after another request took the first).
+pub async fn free_title(conn: &mut PgConnection, account_id: i64, title: &str, skip: usize) -> Result<String, AppError> {
+    let pattern = format!("{} (%)", title.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let taken: std::collections::HashSet<String> = sqlx::query_scalar!(
+        r#"SELECT title_sort AS "title!" FROM customers
+            WHERE account_id = $1 AND (title_sort = lower($2) OR title_sort LIKE $3)"#,
+        account_id,
+        title,
+        pattern
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .collect();
+    let candidate = |n: usize| {
+        if n == 1 {
+            return title.to_owned();
+        }
+        let suffix = format!(" ({n})");
+        let room = super::TITLE_MAX_CHARS - suffix.chars().count();
+        let base: String = title.chars().take(room).collect();
+        format!("{}{suffix}", base.trim_end())
+    };
+    let mut skipped = 0;
+    for n in 1.. {
+        let title = candidate(n);
+        if !taken.contains(&title.to_lowercase()) {
+            if skipped == skip {
+                return Ok(title);
+            }
+            skipped += 1;
+        }
+    }
+    unreachable!("some number is always free")
 }
 
 async fn type_of_account(conn: &mut PgConnection, staff: &Staff, type_id: i64) -> Result<String, AppError> {
@@ -194,6 +242,11 @@ pub async fn update_customer(
     parent_title: &str,
 ) -> Result<i32, AppError> {
     let now = state.clock.now();
+    if !parent_title.trim().is_empty() {
+        // Two customers each placed under the other would both pass the cycle check: moves in
+        // the tree take their turn.
+        crate::server::locks::lock(&mut *conn, crate::server::locks::Guarded::CustomerTree, staff.account_id).await?;
+    }
     let current = customer_in_scope(&mut *conn, staff, id).await?;
     if current.version != version {
         return Err(AppError::Conflict);
@@ -276,7 +329,7 @@ async fn all_in_scope(conn: &mut PgConnection, staff: &Staff, ids: &[i64]) -> Re
     let rows = sqlx::query!(
         "SELECT id, title FROM customers
           WHERE account_id = $1 AND id = ANY($2) AND ($3::bigint[] IS NULL OR owner_company_id = ANY($3))
-          ORDER BY id FOR UPDATE",
+          ORDER BY id FOR NO KEY UPDATE",
         staff.account_id,
         ids,
         scope.as_deref()
@@ -566,9 +619,13 @@ pub async fn set_groups(
     Ok(new_version)
 }
 
-/// SPEC 4.4. The person must be a confirmed self-registration that no account has taken yet;
-/// anything else gets [`NO_REGISTERED_ACCOUNT`] (after the same work, so the answer and its
-/// timing say nothing about the address).
+/// SPEC 4.4. The person must be a confirmed self-registration that no account has taken yet.
+/// Every cause of failure that depends on the address (none registered, taken by an account,
+/// or the customer title the person's name would give already used) gets the one answer
+/// [`NO_REGISTERED_ACCOUNT`], after the same work (the caller counts it as a refused address);
+/// a company name that is taken is said so before the address is looked at, so that says
+/// nothing of it.
+#[allow(clippy::too_many_arguments)]
 pub async fn add_by_account(
     conn: &mut PgConnection,
     state: &AppState,
@@ -581,16 +638,31 @@ pub async fn add_by_account(
     let now = state.clock.now();
     let type_name = type_of_account(&mut *conn, staff, type_id).await?;
     let owner = owner_in_scope(&mut *conn, staff, owner_id).await?;
+    if let Some(name) = &company_name {
+        if title_taken(&mut *conn, staff.account_id, name).await? {
+            return Err(AppError::field("company_name", "A customer with this title already exists. Enter another company name."));
+        }
+    }
+    let neutral = || AppError::field("email", NO_REGISTERED_ACCOUNT);
     let person = sqlx::query!(
         "SELECT id, display_name, email FROM users
           WHERE lower(email) = $1 AND kind = 'registered' AND status = 'active' AND account_id IS NULL
-          FOR UPDATE",
+          FOR NO KEY UPDATE",
         email.normalized()
     )
     .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::field("email", NO_REGISTERED_ACCOUNT))?;
-    let title = company_name.clone().unwrap_or_else(|| person.display_name.clone());
+    .await?;
+    let title = company_name.clone().or_else(|| person.as_ref().map(|p| p.display_name.clone()));
+    let usable = match (&person, title) {
+        (Some(_), Some(title)) => {
+            let free = company_name.is_some() || !title_taken(&mut *conn, staff.account_id, &title).await?;
+            free.then_some(title)
+        }
+        _ => None,
+    };
+    let (Some(person), Some(title)) = (person, usable) else {
+        return Err(neutral());
+    };
     let id = sqlx::query_scalar!(
         "INSERT INTO customers (account_id, title, company_name, email, customer_type_id, owner_company_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -605,10 +677,7 @@ pub async fn add_by_account(
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| match db_error(e, &[TITLE_TAKEN]) {
-        AppError::Validation(_) => AppError::field(
-            "company_name",
-            "A customer with this title already exists. Enter a company name to use as the title.",
-        ),
+        AppError::Validation(_) => neutral(),
         other => other,
     })?;
     sqlx::query!(

@@ -22,8 +22,8 @@ pub async fn enqueue(
     let rendered = mail.render();
     let now = state.clock.now();
     let id = sqlx::query_scalar!(
-        "INSERT INTO outbox (account_id, kind, to_address, subject, body_text, body_html, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+        "INSERT INTO outbox (account_id, kind, to_address, subject, body_text, body_html, secret, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
          RETURNING id",
         account_id,
         rendered.kind,
@@ -31,6 +31,7 @@ pub async fn enqueue(
         rendered.subject,
         rendered.text,
         rendered.html,
+        rendered.secret,
         now,
     )
     .fetch_one(&mut *conn)
@@ -38,8 +39,8 @@ pub async fn enqueue(
     sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, id.to_string())
         .execute(&mut *conn)
         .await?;
-    if state.config.dev_mail() {
-        tracing::info!(to, subject = %rendered.subject, "mail queued; no SMTP_URL, so it stays in the outbox");
+    if state.config.mail_undelivered() {
+        tracing::info!(outbox_id = id, subject = %rendered.subject, "mail queued; no SMTP_URL, so it stays in the outbox");
     }
     Ok(id)
 }

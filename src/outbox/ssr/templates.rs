@@ -7,28 +7,81 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// What in the bodies is for the recipient alone (a link with its token, a temporary
+    /// password): hidden wherever the outbox is shown, and removed once the mail is delivered.
+    pub secret: Option<String>,
+}
+
+/// When and from where a security change was made, for the notice that tells the user.
+pub struct Occasion {
+    pub at: String,
+    pub client_ip: Option<String>,
+}
+
+impl Occasion {
+    /// Now (by the application's clock), from the address of the request being served.
+    pub fn now(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Self { at: at.format("%-d %b %Y at %H:%M UTC").to_string(), client_ip: crate::server::http::request_client_ip() }
+    }
+
+    fn sentence(&self, what: &str) -> String {
+        match &self.client_ip {
+            Some(ip) => format!("{what} on {} from the address {ip}.", self.at),
+            None => format!("{what} on {}.", self.at),
+        }
+    }
 }
 
 /// The messages Roster sends.
 pub enum Mail<'a> {
     PasswordReset { name: &'a str, link: &'a str, valid_minutes: i64 },
-    PasswordChanged { name: &'a str, sign_in_link: &'a str },
+    PasswordChanged { name: &'a str, sign_in_link: &'a str, occasion: Occasion },
     Invitation { inviter: &'a str, account: &'a str, link: &'a str, valid_days: i32 },
     /// A generated password; its body is scrubbed from the outbox once delivered.
-    TemporaryPassword { name: &'a str, account: &'a str, password: &'a str, sign_in_link: &'a str },
+    TemporaryPassword { name: &'a str, account: &'a str, password: &'a str, sign_in_link: &'a str, occasion: Occasion },
     AccountCreated { name: &'a str, account: &'a str, inviter: &'a str, sign_in_link: &'a str },
-    PasswordSetByAdministrator { name: &'a str, account: &'a str, sign_in_link: &'a str },
+    PasswordSetByAdministrator { name: &'a str, account: &'a str, sign_in_link: &'a str, occasion: Occasion },
     EmailConfirmation { name: &'a str, link: &'a str, valid_hours: i64 },
+    /// The link that creates a business account and its first Administrator (SPEC 1.1).
+    SignUpConfirmation { name: &'a str, account: &'a str, link: &'a str, valid_hours: i64 },
     AlreadyRegistered { sign_in_link: &'a str, reset_link: &'a str },
+    /// To the old address when the sign-in address changes.
+    EmailChangedAway { name: &'a str, occasion: Occasion },
+    /// To the new address when the sign-in address changes.
+    EmailChangedHere { name: &'a str, sign_in_link: &'a str, occasion: Occasion },
     /// A customer user's link to choose a password and enter the customer portal (SPEC 4.7).
     Activation { name: &'a str, account: &'a str, customer: &'a str, link: &'a str, valid_days: i32 },
 }
 
-/// The kind of message whose body holds a secret and is replaced once it was delivered.
-pub const SECRET_KIND: &str = "temporary_password";
+/// What a hidden secret reads as on a screen.
+pub const HIDDEN: &str = "[hidden: for the recipient only]";
+/// What a secret reads as in the outbox once the mail was delivered.
+pub const REMOVED: &str = "[removed after delivery]";
+
+/// `text` with every occurrence of `secret` (as written in plain text or escaped in HTML)
+/// replaced by `with`.
+pub fn redact(text: &str, secret: Option<&str>, with: &str) -> String {
+    match secret.filter(|s| !s.is_empty()) {
+        Some(secret) => text.replace(secret, with).replace(&escape(secret), with),
+        None => text.to_owned(),
+    }
+}
 
 impl Mail<'_> {
     pub fn render(&self) -> Rendered {
+        let secret = match self {
+            Mail::PasswordReset { link, .. }
+            | Mail::Invitation { link, .. }
+            | Mail::EmailConfirmation { link, .. }
+            | Mail::SignUpConfirmation { link, .. }
+            | Mail::Activation { link, .. } => Some((*link).to_owned()),
+            Mail::TemporaryPassword { password, .. } => Some((*password).to_owned()),
+            _ => None,
+        };
+        Rendered { secret, ..self.compose() }
+    }
+
+    fn compose(&self) -> Rendered {
         match self {
             Mail::PasswordReset { name, link, valid_minutes } => compose(
                 "password_reset",
@@ -41,11 +94,14 @@ impl Mail<'_> {
                 Some(("Choose a new password", link)),
                 "If you did not ask for this, ignore this message: your password stays as it is.",
             ),
-            Mail::PasswordChanged { name, sign_in_link } => compose(
+            Mail::PasswordChanged { name, sign_in_link, occasion } => compose(
                 "password_changed",
                 "Your Roster password was changed",
                 name,
-                &["The password of your Roster account was just changed, and every other session was signed out."],
+                &[
+                    &occasion.sentence("The password of your Roster account was changed"),
+                    "Every other session was signed out.",
+                ],
                 Some(("Sign in", sign_in_link)),
                 "If this was not you, reset your password at once and tell your administrator.",
             ),
@@ -60,13 +116,14 @@ impl Mail<'_> {
                 Some(("Accept the invitation", link)),
                 &format!("If you were not expecting this, ignore this message or ask {inviter} about it."),
             ),
-            Mail::TemporaryPassword { name, account, password, sign_in_link } => compose(
-                SECRET_KIND,
+            Mail::TemporaryPassword { name, account, password, sign_in_link, occasion } => compose(
+                "temporary_password",
                 &format!("Your temporary password for {account} on Roster"),
                 name,
                 &[
                     &format!("An administrator of {account} set a temporary password for you: {password}"),
                     "It works for 24 hours. When you sign in with it, you will choose your own password.",
+                    &occasion.sentence("The password was set"),
                 ],
                 Some(("Sign in", sign_in_link)),
                 "If you were not expecting this, tell the administrators of your account.",
@@ -81,6 +138,36 @@ impl Mail<'_> {
                 ],
                 Some(("Sign in", sign_in_link)),
                 "If you were not expecting this, tell the administrators of your account.",
+            ),
+            Mail::SignUpConfirmation { name, account, link, valid_hours } => compose(
+                "sign_up_confirmation",
+                &format!("Confirm your e-mail address to create {account} on Roster"),
+                name,
+                &[
+                    &format!("Thanks for setting up {account} on Roster. Confirm that this address is yours to create the account; you will be its first Administrator."),
+                    &format!("The link works once, for {valid_hours} hours."),
+                ],
+                Some(("Confirm and create the account", link)),
+                "If you did not sign up, ignore this message and nothing is created.",
+            ),
+            Mail::EmailChangedAway { name, occasion } => compose(
+                "email_changed",
+                "Your Roster sign-in address was changed",
+                name,
+                &[
+                    &occasion.sentence("The e-mail address you sign in to Roster with was changed to another address"),
+                    "Messages about the account now go to the new address, and every session was signed out.",
+                ],
+                None,
+                "If you did not expect this, tell your administrator at once.",
+            ),
+            Mail::EmailChangedHere { name, sign_in_link, occasion } => compose(
+                "email_changed",
+                "This is now your Roster sign-in address",
+                name,
+                &[&occasion.sentence("This address became the one you sign in to Roster with")],
+                Some(("Sign in", sign_in_link)),
+                "If you did not expect this, tell your administrator.",
             ),
             Mail::EmailConfirmation { name, link, valid_hours } => compose(
                 "email_confirmation",
@@ -115,12 +202,13 @@ impl Mail<'_> {
                 Some(("Sign in", sign_in_link)),
                 "If this was not you, you can ignore this message.",
             ),
-            Mail::PasswordSetByAdministrator { name, account, sign_in_link } => compose(
+            Mail::PasswordSetByAdministrator { name, account, sign_in_link, occasion } => compose(
                 "password_set",
                 &format!("Your password for {account} on Roster was reset"),
                 name,
                 &[
                     "An administrator set a new password for your account and signed you out everywhere.",
+                    &occasion.sentence("The password was set"),
                     "Ask them for it; you will choose your own when you sign in.",
                 ],
                 Some(("Sign in", sign_in_link)),
@@ -166,7 +254,7 @@ fn compose(
         "<p style=\"font-size:13px;color:#6b7280\">{}</p><p>— Roster</p></body></html>",
         escape(footer)
     ));
-    Rendered { kind, subject: subject.to_owned(), text, html }
+    Rendered { kind, subject: subject.to_owned(), text, html, secret: None }
 }
 
 pub fn escape(value: &str) -> String {
@@ -196,5 +284,22 @@ mod tests {
         assert!(mail.html.contains("href=\"http://roster.test/reset-password?token=abc\""));
         assert!(mail.html.contains("Ada &lt;script&gt;"));
         assert!(!mail.html.contains("<script>"));
+        assert_eq!(mail.secret.as_deref(), Some("http://roster.test/reset-password?token=abc"));
+    }
+
+    #[test]
+    fn secrets_are_named_so_they_can_be_hidden_and_notices_carry_none() {
+        let occasion = || Occasion { at: "1 Dec 2026, 10:00 UTC".into(), client_ip: Some("203.0.113.7".into()) };
+        let temp = Mail::TemporaryPassword { name: "Ada", account: "Acme", password: "abcde-fghij", sign_in_link: "http://x/sign-in", occasion: occasion() }.render();
+        assert_eq!(temp.secret.as_deref(), Some("abcde-fghij"));
+        let shown = redact(&temp.text, temp.secret.as_deref(), HIDDEN);
+        assert!(!shown.contains("abcde-fghij") && shown.contains(HIDDEN));
+        assert!(!redact(&temp.html, temp.secret.as_deref(), HIDDEN).contains("abcde-fghij"));
+        assert!(temp.text.contains("from the address 203.0.113.7"));
+        let changed = Mail::PasswordChanged { name: "Ada", sign_in_link: "http://x/sign-in", occasion: occasion() }.render();
+        assert_eq!(changed.secret, None);
+        assert!(changed.text.contains("on 1 Dec 2026, 10:00 UTC from the address 203.0.113.7"));
+        let away = Mail::EmailChangedAway { name: "Ada", occasion: Occasion { at: "now".into(), client_ip: None } }.render();
+        assert!(away.text.contains("was changed to another address on now."));
     }
 }

@@ -5,7 +5,10 @@
 //! This is the one reader of the outbox across accounts: it is a system process acting for all
 //! of them, and it only moves messages, never shows them.
 
-use super::CHANNEL;
+use super::{
+    templates::{redact, REMOVED},
+    CHANNEL,
+};
 use crate::server::state::AppState;
 use chrono::{DateTime, Duration, Utc};
 use lettre::{
@@ -68,7 +71,7 @@ pub async fn deliver_next(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let Some(row) = sqlx::query!(
-        "SELECT id, to_address, subject, body_text, body_html, attempts
+        "SELECT id, to_address, subject, body_text, body_html, secret, attempts
            FROM outbox
           WHERE status = 'queued' AND next_attempt_at <= $1
           ORDER BY next_attempt_at, id
@@ -90,16 +93,16 @@ pub async fn deliver_next(
     match result {
         Ok(()) => {
             // A delivered secret does not stay at rest in the outbox.
+            let secret = row.secret.as_deref();
             sqlx::query!(
                 "UPDATE outbox SET status = 'sent', attempts = $2, sent_at = $3, last_error = NULL,
-                        body_text = CASE WHEN kind = $4 THEN $5 ELSE body_text END,
-                        body_html = CASE WHEN kind = $4 THEN $5 ELSE body_html END
+                        body_text = $4, body_html = $5, secret = NULL
                   WHERE id = $1",
                 row.id,
                 attempts,
                 now,
-                super::templates::SECRET_KIND,
-                "(The temporary password was removed from the outbox after delivery.)",
+                redact(&row.body_text, secret, REMOVED),
+                redact(&row.body_html, secret, REMOVED),
             )
             .execute(&mut *tx)
             .await?;

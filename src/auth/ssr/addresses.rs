@@ -1,0 +1,87 @@
+//! Sign-in addresses are unique across the whole installation, so refusing one tells whoever
+//! typed it that someone somewhere uses it. Signed-in people adding or changing users get one
+//! answer for every such address, "This e-mail cannot be used here", whichever account uses
+//! it; and each refusal counts, so after [`REFUSALS_PER_HOUR`] of them in an hour the person
+//! can add no address at all until the hour has passed (no more answers to learn from).
+
+use crate::{
+    error::{AppError, FieldErrors},
+    server::{
+        errors::Unique,
+        limits::{self, Limit},
+        state::AppState,
+    },
+    validation::Email,
+};
+use chrono::Duration;
+
+pub const CANNOT_USE: &str = "This e-mail cannot be used here.";
+pub const REFUSALS_PER_HOUR: i32 = 20;
+
+/// The unique index on sign-in addresses, answered with the one message (for the rare insert
+/// that races past [`ensure_free`]).
+pub fn taken(field: &'static str) -> Unique {
+    Unique { constraint: "users_email_key", field, message: CANNOT_USE }
+}
+
+fn limit() -> Limit {
+    Limit { hits: REFUSALS_PER_HOUR, window: Duration::hours(1) }
+}
+
+fn key(actor_id: i64) -> String {
+    format!("address_refusals:user:{actor_id}")
+}
+
+/// Refuses at once when `actor_id` has used up their refusals for the hour, whatever address
+/// they try now.
+pub async fn guard(state: &AppState, actor_id: i64) -> Result<(), AppError> {
+    if limits::exhausted(&state.db, &key(actor_id), limit(), state.clock.now()).await? {
+        return Err(AppError::TooMany(
+            "Too many of the addresses you entered could not be used. Try again in an hour.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Counts `n` refusals of `actor_id` (in their own statement, so they stay counted although the
+/// request fails).
+pub async fn count_refusals(state: &AppState, actor_id: i64, n: usize) -> Result<(), AppError> {
+    limits::hit(&state.db, &key(actor_id), n as i32, limit(), state.clock.now()).await?;
+    Ok(())
+}
+
+/// Refuses the addresses that anybody uses already (except the user `except`, who keeps their
+/// own), with the one message under `field`, counting each refusal against `actor_id`. Call it
+/// before opening the change's transaction (it reads and counts on the pool, and a request
+/// never waits for a second connection while it holds one); the unique index answers the same
+/// for an address taken in between.
+pub async fn ensure_free(
+    state: &AppState,
+    actor_id: i64,
+    field: &str,
+    emails: &[&Email],
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    guard(state, actor_id).await?;
+    let normalized: Vec<String> = emails.iter().map(|e| e.normalized()).collect();
+    let taken = sqlx::query_scalar!(
+        "SELECT lower(email) AS \"email!\" FROM users
+          WHERE lower(email) = ANY($1) AND status <> 'removed' AND id IS DISTINCT FROM $2",
+        &normalized,
+        except
+    )
+    .fetch_all(&state.db)
+    .await?;
+    if taken.is_empty() {
+        return Ok(());
+    }
+    count_refusals(state, actor_id, taken.len()).await?;
+    let message = if emails.len() == 1 {
+        CANNOT_USE.to_owned()
+    } else {
+        let listed: Vec<&str> =
+            emails.iter().filter(|e| taken.contains(&e.normalized())).map(|e| e.as_str()).collect();
+        format!("These addresses cannot be used here: {}.", listed.join(", "))
+    };
+    Err(AppError::Validation(FieldErrors::single(field, message)))
+}
