@@ -10,6 +10,9 @@ fn main() {
     let source = "src/validation/common-passwords.txt";
     println!("cargo:rerun-if-changed={source}");
     println!("cargo:rerun-if-changed=src/validation/password_limits.rs");
+    // `sqlx::migrate!` embeds the migrations; a build script turns off cargo's own change
+    // tracking, so a new migration file would otherwise not reach an incremental build.
+    println!("cargo:rerun-if-changed=migrations");
     let text = fs::read_to_string(source).expect("read the common-password list");
     let mut long: Vec<String> = text
         .lines()

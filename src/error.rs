@@ -134,7 +134,7 @@ impl FromServerFnError for AppError {
             // nothing in them is meant for the user.
             other => {
                 #[cfg(feature = "ssr")]
-                return crate::server::errors::internal(other);
+                return internal(other);
                 #[cfg(not(feature = "ssr"))]
                 {
                     let _ = other;
@@ -143,6 +143,37 @@ impl FromServerFnError for AppError {
             }
         }
     }
+}
+
+/// The id of the request being served, as the HTTP layer puts it in the request's extensions.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// A short random id for log correlation.
+#[cfg(feature = "ssr")]
+pub fn new_request_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The id of the request being served (a fresh one outside any request).
+#[cfg(feature = "ssr")]
+pub fn current_request_id() -> String {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestId>().map(|id| id.0.clone()))
+        .unwrap_or_else(new_request_id)
+}
+
+/// Logs `cause` with the request id and returns the opaque error the user sees: the id, never
+/// the cause.
+#[cfg(feature = "ssr")]
+pub fn internal(cause: impl std::fmt::Display) -> AppError {
+    let request_id = current_request_id();
+    tracing::error!(%request_id, error = %cause, "internal error");
+    AppError::Internal { request_id }
 }
 
 #[cfg(test)]

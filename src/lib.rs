@@ -1,11 +1,15 @@
 //! Roster: one crate compiled twice. With `ssr` it is the axum server and CLI; with `hydrate`
-//! it is the WebAssembly that takes over the server-rendered pages in the browser. Feature
-//! folders (`auth`, `outbox`, `home`, ...) hold their shared types, server functions, server-only
-//! queries and components side by side.
+//! it is the WebAssembly that takes over the server-rendered pages in the browser. The modules
+//! form floors, each importing only the floors below it (README "Layout"): `boot` (server
+//! only) on top, then `app`, the feature folders, `services`, the platform (`server`, `ui`) and
+//! the ground (`error`, `validation`, `permissions`).
 #![recursion_limit = "256"]
+// The browser's entry point is `app::hydrate`.
 
 pub mod app;
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod boot;
 pub mod auth;
 pub mod companies;
 pub mod customer_groups;
@@ -18,6 +22,7 @@ pub mod outbox;
 pub mod permissions;
 pub mod portal;
 pub mod roles;
+pub mod services;
 pub mod settings;
 pub mod ui;
 pub mod users;
@@ -25,14 +30,3 @@ pub mod validation;
 
 #[cfg(feature = "ssr")]
 pub mod server;
-
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn hydrate() {
-    console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets tests (and styles) know the page is interactive beyond its plain forms.
-    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
-}

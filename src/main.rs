@@ -1,5 +1,5 @@
 use clap::Parser;
-use roster::server::{cli, init_tracing};
+use roster::boot::{cli, init_tracing};
 
 #[tokio::main]
 async fn main() {

@@ -1,81 +1,125 @@
-//! The staff permission catalogue (SPEC 2.2) and the built-in roles (SPEC 2.1), defined once for
-//! the browser (what to show) and the server (what to allow).
+//! The staff permission catalogue (SPEC 2.2), the customer-feature catalogue (SPEC 4.1), the
+//! built-in roles (SPEC 2.1) and the kinds of user, defined once for the browser (what to show)
+//! and the server (what to allow), with the capability marker types generated from them.
 
 use serde::{Deserialize, Serialize};
 
-/// One staff permission. Stored in `role_permissions.permission` by its [`Permission::key`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Permission {
-    CustomersView,
-    CustomersCreate,
-    CustomersEdit,
-    CustomersDelete,
-    CustomerTypesView,
-    CustomerTypesManage,
-    CustomerUsersView,
-    CustomerUsersManage,
-    CompaniesView,
-    CompaniesManage,
-    UsersView,
-    UsersManage,
-    AuditView,
-    AccountSettingsManage,
-    BillingView,
-    BillingManage,
+/// What a capability needs: one permission of the catalogue, or the Administrator role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Permission(Permission),
+    Administrator,
 }
 
-/// A module of the application: the unit the navigation shows or hides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Module {
-    Customers,
-    CustomerTypes,
-    CustomerUsers,
-    Companies,
-    Users,
-    AuditLog,
-    AccountSettings,
-    Billing,
+/// A zero-sized marker for what a capability grants; one per catalogue entry, made by
+/// [`catalogue!`] in [`grant`], plus [`grant::Administrator`]. The server hands out an
+/// `Allowed<G>` only after checking `G::NEEDS`, and every write asks for the `Allowed` it needs.
+pub trait Grant {
+    const NEEDS: Need;
+}
+
+/// A marker for what a customer type grants in the portal, one per feature (see [`feature`]).
+pub trait FeatureGrant {
+    const FEATURE: CustomerFeature;
+}
+
+/// The staff permission catalogue (SPEC 2.2), defined once: the [`Permission`] enum with its
+/// stored keys and labels, the [`Module`]s that group them, and a [`Grant`] marker type for
+/// each permission in [`grant`].
+macro_rules! catalogue {
+    ($( $module:ident ($module_label:literal) { $( $variant:ident = $key:literal, $label:literal; )* } )*) => {
+        /// One staff permission. Stored in `role_permissions.permission` by its [`Permission::key`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Permission { $($($variant,)*)* }
+
+        /// A module of the application: the unit the navigation shows or hides.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Module { $($module,)* }
+
+        impl Permission {
+            pub const ALL: [Permission; [$($(Permission::$variant,)*)*].len()] = [$($(Permission::$variant,)*)*];
+
+            pub fn key(self) -> &'static str {
+                match self { $($(Permission::$variant => $key,)*)* }
+            }
+
+            /// The checkbox label, shown under its module's heading.
+            pub fn label(self) -> &'static str {
+                match self { $($(Permission::$variant => $label,)*)* }
+            }
+
+            pub fn module(self) -> Module {
+                match self { $($(Permission::$variant => Module::$module,)*)* }
+            }
+        }
+
+        impl Module {
+            pub const ALL: [Module; [$(Module::$module,)*].len()] = [$(Module::$module,)*];
+
+            pub fn label(self) -> &'static str {
+                match self { $(Module::$module => $module_label,)* }
+            }
+
+            pub fn permissions(self) -> &'static [Permission] {
+                match self { $(Module::$module => &[$(Permission::$variant,)*],)* }
+            }
+        }
+
+        /// The capability markers, one per permission (and the Administrator's).
+        pub mod grant {
+            use super::{Grant, Need, Permission};
+            $($(
+                #[doc = concat!("Grants “", $module_label, " – ", $label, "”.")]
+                pub struct $variant;
+                impl Grant for $variant {
+                    const NEEDS: Need = Need::Permission(Permission::$variant);
+                }
+            )*)*
+            /// Grants what only Administrators may do (the outbox, which shows every message).
+            pub struct Administrator;
+            impl Grant for Administrator {
+                const NEEDS: Need = Need::Administrator;
+            }
+        }
+    };
+}
+
+catalogue! {
+    Customers ("Customers") {
+        CustomersView = "customers.view", "View";
+        CustomersCreate = "customers.create", "Create";
+        CustomersEdit = "customers.edit", "Edit";
+        CustomersDelete = "customers.delete", "Delete";
+    }
+    CustomerTypes ("Customer types") {
+        CustomerTypesView = "customer_types.view", "View";
+        CustomerTypesManage = "customer_types.manage", "Manage";
+    }
+    CustomerUsers ("Customer users") {
+        CustomerUsersView = "customer_users.view", "View";
+        CustomerUsersManage = "customer_users.manage", "Manage";
+    }
+    Companies ("Companies") {
+        CompaniesView = "companies.view", "View";
+        CompaniesManage = "companies.manage", "Manage";
+    }
+    Users ("Users") {
+        UsersView = "users.view", "View";
+        UsersManage = "users.manage", "Manage";
+    }
+    AuditLog ("Audit log") {
+        AuditView = "audit.view", "View";
+    }
+    AccountSettings ("Account settings") {
+        AccountSettingsManage = "account_settings.manage", "Manage";
+    }
+    Billing ("Billing") {
+        BillingView = "billing.view", "View";
+        BillingManage = "billing.manage", "Manage";
+    }
 }
 
 impl Module {
-    pub const ALL: [Module; 8] = [
-        Module::Customers,
-        Module::CustomerTypes,
-        Module::CustomerUsers,
-        Module::Companies,
-        Module::Users,
-        Module::AuditLog,
-        Module::AccountSettings,
-        Module::Billing,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Module::Customers => "Customers",
-            Module::CustomerTypes => "Customer types",
-            Module::CustomerUsers => "Customer users",
-            Module::Companies => "Companies",
-            Module::Users => "Users",
-            Module::AuditLog => "Audit log",
-            Module::AccountSettings => "Account settings",
-            Module::Billing => "Billing",
-        }
-    }
-
-    pub fn permissions(self) -> &'static [Permission] {
-        use Permission::*;
-        match self {
-            Module::Customers => &[CustomersView, CustomersCreate, CustomersEdit, CustomersDelete],
-            Module::CustomerTypes => &[CustomerTypesView, CustomerTypesManage],
-            Module::CustomerUsers => &[CustomerUsersView, CustomerUsersManage],
-            Module::Companies => &[CompaniesView, CompaniesManage],
-            Module::Users => &[UsersView, UsersManage],
-            Module::AuditLog => &[AuditView],
-            Module::AccountSettings => &[AccountSettingsManage],
-            Module::Billing => &[BillingView, BillingManage],
-        }
-    }
-
     /// The permission that makes the module visible at all.
     pub fn entry_permission(self) -> Permission {
         self.permissions()[0]
@@ -83,70 +127,33 @@ impl Module {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
-        Permission::CustomersView,
-        Permission::CustomersCreate,
-        Permission::CustomersEdit,
-        Permission::CustomersDelete,
-        Permission::CustomerTypesView,
-        Permission::CustomerTypesManage,
-        Permission::CustomerUsersView,
-        Permission::CustomerUsersManage,
-        Permission::CompaniesView,
-        Permission::CompaniesManage,
-        Permission::UsersView,
-        Permission::UsersManage,
-        Permission::AuditView,
-        Permission::AccountSettingsManage,
-        Permission::BillingView,
-        Permission::BillingManage,
-    ];
-
-    pub fn key(self) -> &'static str {
-        use Permission::*;
-        match self {
-            CustomersView => "customers.view",
-            CustomersCreate => "customers.create",
-            CustomersEdit => "customers.edit",
-            CustomersDelete => "customers.delete",
-            CustomerTypesView => "customer_types.view",
-            CustomerTypesManage => "customer_types.manage",
-            CustomerUsersView => "customer_users.view",
-            CustomerUsersManage => "customer_users.manage",
-            CompaniesView => "companies.view",
-            CompaniesManage => "companies.manage",
-            UsersView => "users.view",
-            UsersManage => "users.manage",
-            AuditView => "audit.view",
-            AccountSettingsManage => "account_settings.manage",
-            BillingView => "billing.view",
-            BillingManage => "billing.manage",
-        }
-    }
-
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.key() == key)
     }
+}
 
-    /// The checkbox label, shown under its module's heading.
-    pub fn label(self) -> &'static str {
-        use Permission::*;
+/// Who signs in: the three kinds of people (SPEC 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserKind {
+    /// Staff of an account (administrators, managers, engineers, owners).
+    Staff,
+    /// Signs in on behalf of a customer.
+    Customer,
+    /// Registered themselves and belongs to no account yet.
+    Registered,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
         match self {
-            CustomersView | CustomerTypesView | CustomerUsersView | CompaniesView | UsersView
-            | AuditView | BillingView => "View",
-            CustomersCreate => "Create",
-            CustomersEdit => "Edit",
-            CustomersDelete => "Delete",
-            CustomerTypesManage | CustomerUsersManage | CompaniesManage | UsersManage
-            | AccountSettingsManage | BillingManage => "Manage",
+            UserKind::Staff => "staff",
+            UserKind::Customer => "customer",
+            UserKind::Registered => "registered",
         }
     }
 
-    pub fn module(self) -> Module {
-        Module::ALL
-            .into_iter()
-            .find(|m| m.permissions().contains(&self))
-            .expect("every permission belongs to a module")
+    pub fn parse(value: &str) -> Option<Self> {
+        [UserKind::Staff, UserKind::Customer, UserKind::Registered].into_iter().find(|k| k.as_str() == value)
     }
 }
 
@@ -355,64 +362,55 @@ mod tests {
     }
 }
 
-/// The customer-feature catalogue (SPEC 4.1): what a customer type lets its customers do.
-/// Stored in `customer_types.features` by its [`CustomerFeature::key`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum CustomerFeature {
-    CreatePlant,
-    AddGateway,
-    SharePlant,
-    DeleteInverter,
-    FirmwareUpgrade,
-    OperationalData,
-    ManageCustomerUsers,
-    ManageSubCustomers,
-    EditCustomerProfile,
+/// The customer-feature catalogue (SPEC 4.1), defined once: what a customer type lets its
+/// customers do, stored in `customer_types.features` by key, with a [`FeatureGrant`] marker
+/// for each in [`feature`].
+macro_rules! features {
+    ($( $variant:ident = $key:literal, $label:literal; )*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum CustomerFeature { $($variant,)* }
+
+        impl CustomerFeature {
+            pub const ALL: [CustomerFeature; [$(CustomerFeature::$variant,)*].len()] = [$(CustomerFeature::$variant,)*];
+
+            pub fn key(self) -> &'static str {
+                match self { $(CustomerFeature::$variant => $key,)* }
+            }
+
+            pub fn label(self) -> &'static str {
+                match self { $(CustomerFeature::$variant => $label,)* }
+            }
+        }
+
+        /// The portal's capability markers, one per customer feature.
+        pub mod feature {
+            use super::{CustomerFeature, FeatureGrant};
+            $(
+                #[doc = concat!("Grants “", $label, "” in the portal.")]
+                pub struct $variant;
+                impl FeatureGrant for $variant {
+                    const FEATURE: CustomerFeature = CustomerFeature::$variant;
+                }
+            )*
+        }
+    };
+}
+
+features! {
+    CreatePlant = "create_plant", "Create plant";
+    AddGateway = "add_gateway", "Add gateway";
+    SharePlant = "share_plant", "Share plant";
+    DeleteInverter = "delete_inverter", "Delete inverter";
+    FirmwareUpgrade = "firmware_upgrade", "Firmware upgrade";
+    OperationalData = "operational_data", "Operational data";
+    ManageCustomerUsers = "manage_customer_users", "Manage customer users";
+    ManageSubCustomers = "manage_sub_customers", "Manage sub-customers";
+    EditCustomerProfile = "edit_customer_profile", "Edit customer profile";
 }
 
 impl CustomerFeature {
-    pub const ALL: [CustomerFeature; 9] = [
-        CustomerFeature::CreatePlant,
-        CustomerFeature::AddGateway,
-        CustomerFeature::SharePlant,
-        CustomerFeature::DeleteInverter,
-        CustomerFeature::FirmwareUpgrade,
-        CustomerFeature::OperationalData,
-        CustomerFeature::ManageCustomerUsers,
-        CustomerFeature::ManageSubCustomers,
-        CustomerFeature::EditCustomerProfile,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            CustomerFeature::CreatePlant => "create_plant",
-            CustomerFeature::AddGateway => "add_gateway",
-            CustomerFeature::SharePlant => "share_plant",
-            CustomerFeature::DeleteInverter => "delete_inverter",
-            CustomerFeature::FirmwareUpgrade => "firmware_upgrade",
-            CustomerFeature::OperationalData => "operational_data",
-            CustomerFeature::ManageCustomerUsers => "manage_customer_users",
-            CustomerFeature::ManageSubCustomers => "manage_sub_customers",
-            CustomerFeature::EditCustomerProfile => "edit_customer_profile",
-        }
-    }
-
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.key() == key)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            CustomerFeature::CreatePlant => "Create plant",
-            CustomerFeature::AddGateway => "Add gateway",
-            CustomerFeature::SharePlant => "Share plant",
-            CustomerFeature::DeleteInverter => "Delete inverter",
-            CustomerFeature::FirmwareUpgrade => "Firmware upgrade",
-            CustomerFeature::OperationalData => "Operational data",
-            CustomerFeature::ManageCustomerUsers => "Manage customer users",
-            CustomerFeature::ManageSubCustomers => "Manage sub-customers",
-            CustomerFeature::EditCustomerProfile => "Edit customer profile",
-        }
     }
 }
 

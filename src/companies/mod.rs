@@ -2,19 +2,15 @@
 //! below it to any depth. Create, rename, move (never under itself), delete (with what goes
 //! named first). Every function works within the caller's scope (SPEC 2.4).
 
-mod page;
+mod api;
+mod companies_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use page::CompaniesPage;
+pub use api::*;
+pub use companies_page::CompaniesPage;
 
-#[cfg(feature = "ssr")]
-use crate::error::FieldErrors;
-use crate::{
-    error::AppError,
-    validation::{required_text, NAME_MAX_CHARS},
-};
-use leptos::prelude::*;
+use crate::validation::{required_text, Field, NAME_MAX_CHARS};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +84,8 @@ pub struct DeletionPreview {
     pub companies: Vec<String>,
     /// People who still belong to one of them; while there are any, nothing is deleted.
     pub users: i64,
+    /// Customers one of them owns; while there are any, nothing is deleted either.
+    pub customers: i64,
 }
 
 /// Orders companies depth first with siblings by name, from rows in any order.
@@ -131,296 +129,27 @@ pub fn validate_new_kind(kind: &str) -> Result<CompanyKind, String> {
     }
 }
 
-#[cfg(feature = "ssr")]
-const NAME_TAKEN: crate::server::errors::Unique = crate::server::errors::Unique {
-    constraint: "companies_sibling_name_key",
-    field: "name",
-    message: "A company with this name already exists at this place in the tree.",
-};
-
-#[server(prefix = "/api", endpoint = "companies")]
-pub async fn list_companies() -> Result<CompanyTree, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CompaniesView)?;
-    let mut conn = state.db.acquire().await?;
-    let top = ssr::scope_root(&mut conn, &staff).await?;
-    let rows = sqlx::query!(
-        r#"SELECT c.id, c.parent_id, c.name, c.kind, c.version,
-                  (SELECT count(*) FROM users u
-                    WHERE u.account_id = c.account_id AND u.company_id = c.id
-                      AND u.kind = 'staff' AND u.status <> 'removed') AS "users!"
-             FROM companies c
-            WHERE c.account_id = $1 AND c.path @> ARRAY[$2::bigint]"#,
-        staff.account_id,
-        top
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.id, r.parent_id, r.name, CompanyKind::parse(&r.kind).unwrap_or(CompanyKind::Installer), r.users, r.version))
-    .collect();
-    Ok(CompanyTree {
-        nodes: arrange(rows, top),
-        can_manage: staff.user.permissions.contains(&Permission::CompaniesManage),
-    })
-}
-
-#[server(prefix = "/api", endpoint = "create_company")]
-pub async fn create_company(parent_id: i64, name: String, kind: String) -> Result<i64, AppError> {
-    use crate::{audit::ssr as audit, auth::ssr::sessions::require_staff, permissions::Permission, server::{errors::db_error, state::app_state}};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CompaniesManage)?;
-    let mut errors = FieldErrors::default();
-    let name = errors.take("name", validate_company_name(&name));
-    let kind = errors.take("kind", validate_new_kind(&kind));
-    let (Some(name), Some(kind)) = (name, kind) else {
-        return Err(AppError::Validation(errors));
-    };
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let parent = ssr::company_in_scope_for_update(&mut tx, &staff, parent_id).await?;
-    let id = sqlx::query_scalar!(
-        "INSERT INTO companies (account_id, parent_id, name, kind, created_at, path)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        staff.account_id,
-        parent.id,
-        name,
-        kind.as_str(),
-        now,
-        &parent.path
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| db_error(e, &[NAME_TAKEN]))?;
-    sqlx::query!(
-        "UPDATE companies SET path = path || id WHERE account_id = $1 AND id = $2",
-        staff.account_id,
-        id
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "company.created",
-            record_type: "company",
-            record_id: Some(id),
-            changes: serde_json::json!({ "name": name, "kind": kind.as_str(), "parent": parent.name }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-#[server(prefix = "/api", endpoint = "rename_company")]
-pub async fn rename_company(id: i64, name: String, version: i32) -> Result<(), AppError> {
-    use crate::{audit::ssr::{self as audit, Changes}, auth::ssr::sessions::require_staff, permissions::Permission, server::{errors::db_error, state::app_state}};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CompaniesManage)?;
-    let name = validate_company_name(&name).map_err(|m| AppError::field("name", m))?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let company = ssr::company_in_scope_for_update(&mut tx, &staff, id).await?;
-    if company.version != version {
-        return Err(AppError::Conflict);
-    }
-    sqlx::query!(
-        "UPDATE companies SET name = $3, version = version + 1 WHERE account_id = $1 AND id = $2",
-        staff.account_id,
-        id,
-        name
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| db_error(e, &[NAME_TAKEN]))?;
-    audit::record(
-        &mut tx,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "company.renamed",
-            record_type: "company",
-            record_id: Some(id),
-            changes: Changes::default().field("name", &company.name, &name).into_value(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[server(prefix = "/api", endpoint = "move_company")]
-pub async fn move_company(id: i64, parent_id: i64, version: i32) -> Result<(), AppError> {
-    use crate::{audit::ssr::{self as audit, Changes}, auth::ssr::sessions::require_staff, permissions::Permission, server::{errors::db_error, state::app_state}};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CompaniesManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    // Two companies each moved under the other would both pass the cycle check: moves take
-    // their turn.
-    crate::server::locks::lock(&mut tx, crate::server::locks::Guarded::CompanyTree, staff.account_id).await?;
-    let top = ssr::scope_root(&mut tx, &staff).await?;
-    let company = ssr::company_in_scope_for_update(&mut tx, &staff, id).await?;
-    if company.id == top || company.parent_id.is_none() {
-        return Err(AppError::Refused("This company is at the top of what you manage; it cannot be moved.".into()));
-    }
-    if company.version != version {
-        return Err(AppError::Conflict);
-    }
-    let parent = ssr::company_in_scope_for_update(&mut tx, &staff, parent_id).await?;
-    if company.contains(&parent) {
-        return Err(AppError::field("parent_id", "A company cannot move under itself or one of its own sub-companies."));
-    }
-    if company.parent_id == Some(parent.id) {
-        return Ok(());
-    }
-    let old_parent = sqlx::query_scalar!(
-        "SELECT name FROM companies WHERE account_id = $1 AND id = $2",
-        staff.account_id,
-        company.parent_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "UPDATE companies SET parent_id = $3, version = version + 1 WHERE account_id = $1 AND id = $2",
-        staff.account_id,
-        id,
-        parent.id
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| db_error(e, &[crate::server::errors::Unique { field: "parent_id", ..NAME_TAKEN }]))?;
-    // Every company in the moved subtree gets the new ancestors in front of its own path.
-    sqlx::query!(
-        "UPDATE companies SET path = $3::bigint[] || path[array_position(path, $2::bigint):]
-          WHERE account_id = $1 AND path @> ARRAY[$2::bigint]",
-        staff.account_id,
-        id,
-        &parent.path
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "company.moved",
-            record_type: "company",
-            record_id: Some(id),
-            changes: Changes::default().field("parent", &old_parent, &parent.name).into_value(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-#[server(prefix = "/api", endpoint = "company_deletion")]
-pub async fn preview_company_deletion(id: i64) -> Result<DeletionPreview, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CompaniesManage)?;
-    let mut conn = state.db.acquire().await?;
-    let company = ssr::company_in_scope(&mut conn, &staff, id).await?;
-    preview(&mut conn, staff.account_id, &company).await
-}
-
-#[cfg(feature = "ssr")]
-async fn preview(
-    conn: &mut sqlx::PgConnection,
-    account_id: i64,
-    company: &ssr::CompanyRef,
-) -> Result<DeletionPreview, AppError> {
-    let companies = sqlx::query_scalar!(
-        "SELECT name FROM companies WHERE account_id = $1 AND path @> ARRAY[$2::bigint]
-          ORDER BY cardinality(path), lower(name)",
-        account_id,
-        company.id
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let users = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM users u JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
-            WHERE u.account_id = $1 AND c.path @> ARRAY[$2::bigint] AND u.status <> 'removed'"#,
-        account_id,
-        company.id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(DeletionPreview { name: company.name.clone(), companies, users })
-}
-
-/// Deletes the company and the companies below it. `expected_companies` is how many the user
-/// was shown would go: if the tree changed since, nothing is deleted.
-#[server(prefix = "/api", endpoint = "delete_company")]
-pub async fn delete_company(id: i64, expected_companies: i64) -> Result<(), AppError> {
-    use crate::{audit::ssr as audit, auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CompaniesManage)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    // Two companies each moved under the other would both pass the cycle check: moves take
-    // their turn.
-    crate::server::locks::lock(&mut tx, crate::server::locks::Guarded::CompanyTree, staff.account_id).await?;
-    let top = ssr::scope_root(&mut tx, &staff).await?;
-    let company = ssr::company_in_scope_for_update(&mut tx, &staff, id).await?;
-    if company.id == top || company.parent_id.is_none() {
-        return Err(AppError::Refused("This company is at the top of what you manage; it cannot be deleted.".into()));
-    }
-    let preview = preview(&mut tx, staff.account_id, &company).await?;
+/// Why a company cannot be deleted yet, in words for the user.
+pub fn blocked_deletion(preview: &DeletionPreview) -> String {
+    let mut what = Vec::new();
     if preview.users > 0 {
-        return Err(AppError::Refused(format!(
-            "{} still has {} {} in it or below it. Move or remove them first.",
-            company.name,
-            preview.users,
-            if preview.users == 1 { "person" } else { "people" }
-        )));
+        what.push(format!("{} {}", preview.users, if preview.users == 1 { "person" } else { "people" }));
     }
-    if preview.companies.len() as i64 != expected_companies {
-        return Err(AppError::Conflict);
+    if preview.customers > 0 {
+        what.push(format!("{} {}", preview.customers, if preview.customers == 1 { "customer" } else { "customers" }));
     }
-    // Removed users keep their history but lose the company (the foreign key sets it to null).
-    sqlx::query!(
-        "DELETE FROM companies WHERE account_id = $1 AND path @> ARRAY[$2::bigint]",
-        staff.account_id,
-        company.id
+    format!(
+        "{} cannot be deleted: {} still {} to it or to a company below it. Move or remove them first.",
+        preview.name,
+        what.join(" and "),
+        if preview.users + preview.customers == 1 { "belongs" } else { "belong" }
     )
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "company.deleted",
-            record_type: "company",
-            record_id: Some(company.id),
-            changes: serde_json::json!({ "companies": preview.companies }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
+
+// The fields of the company dialogs, each declared once for the browser and the server.
+pub const NAME: Field<String> = Field::new("name", validate_company_name);
+pub const KIND: Field<CompanyKind> = Field::new("kind", validate_new_kind);
+pub const PARENT: &str = "parent_id";
 
 #[cfg(test)]
 mod tests {

@@ -3,26 +3,26 @@
 //! self-registered person as a customer. Every function checks permission, scope (the owner
 //! company is within the caller's) and account.
 
-mod detail;
-mod form;
-mod list;
+mod api;
+mod customer_form;
+mod customer_page;
+mod customers_page;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
-pub use detail::CustomerPage;
-pub use form::{contact_fields, AddByAccountPage, NewCustomerPage};
-pub use list::CustomersPage;
+pub use api::*;
+pub use customer_form::{contact_fields, AddByAccountPage, NewCustomerPage};
+pub use customer_page::CustomerPage;
+pub use customers_page::CustomersPage;
 
 use crate::{
     error::{AppError, FieldErrors},
-    validation::{optional_long_text, optional_phone, optional_text, required_text, Email, DESCRIPTION_MAX_CHARS},
+    validation::{optional_long_text, optional_phone, optional_text, required_text, Email, Field, DESCRIPTION_MAX_CHARS},
 };
 use chrono::{DateTime, Utc};
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX_CHARS: usize = 120;
-pub const PAGE_SIZES: [i64; 4] = [10, 25, 50, 100];
 /// Counting stops here; beyond it the list says "more than".
 pub const COUNT_CAP: i64 = 10_000;
 
@@ -90,19 +90,40 @@ pub fn optional_zip(raw: &str) -> Result<Option<String>, String> {
     }
 }
 
+// The fields of the customer forms, each declared once for the browser and the server. The
+// contact fields post inside `form` (`form[title]`); their messages are keyed by the bare name.
+pub const TITLE: Field<String> = Field::new("title", validate_title);
+pub const COMPANY_NAME: Field<Option<String>> = Field::new("company_name", |raw| optional_text(raw, 120));
+pub const EMAIL: Field<Option<String>> = Field::new("email", optional_email);
+pub const PHONE: Field<Option<String>> = Field::new("phone", optional_phone);
+pub const COUNTRY: Field<Option<String>> = Field::new("country", |raw| optional_text(raw, 60));
+pub const STATE: Field<Option<String>> = Field::new("state", |raw| optional_text(raw, 60));
+pub const CITY: Field<Option<String>> = Field::new("city", |raw| optional_text(raw, 60));
+pub const ADDRESS: Field<Option<String>> = Field::new("address", |raw| optional_text(raw, 200));
+pub const ADDRESS2: Field<Option<String>> = Field::new("address2", |raw| optional_text(raw, 200));
+pub const ZIP: Field<Option<String>> = Field::new("zip", optional_zip);
+pub const DESCRIPTION: Field<Option<String>> = Field::new("description", |raw| optional_long_text(raw, DESCRIPTION_MAX_CHARS));
+pub const CUSTOMER_TYPE: Field<i64> = Field::new("customer_type_id", |raw| raw.trim().parse().map_err(|_| "Choose a customer type.".to_owned()));
+pub const OWNER_COMPANY: Field<i64> = Field::new("owner_company_id", |raw| raw.trim().parse().map_err(|_| "Choose a company.".to_owned()));
+pub const PARENT: &str = "parent";
+pub const GROUP: Field<i64> = Field::new("group_id", |raw| raw.trim().parse().map_err(|_| "Choose a group.".to_owned()));
+pub const GROUPS: &str = "groups";
+/// The address of a self-registered person to add as a customer (SPEC 4.4).
+pub const ACCOUNT_EMAIL: Field<Email> = Field::new("email", Email::parse);
+
 impl CustomerForm {
     pub fn validate(&self, errors: &mut FieldErrors) -> Option<CustomerFields> {
-        let title = errors.take("title", validate_title(&self.title));
-        let company_name = errors.take("company_name", optional_text(&self.company_name, 120));
-        let email = errors.take("email", optional_email(&self.email));
-        let phone = errors.take("phone", optional_phone(&self.phone));
-        let country = errors.take("country", optional_text(&self.country, 60));
-        let state = errors.take("state", optional_text(&self.state, 60));
-        let city = errors.take("city", optional_text(&self.city, 60));
-        let address = errors.take("address", optional_text(&self.address, 200));
-        let address2 = errors.take("address2", optional_text(&self.address2, 200));
-        let zip = errors.take("zip", optional_zip(&self.zip));
-        let description = errors.take("description", optional_long_text(&self.description, DESCRIPTION_MAX_CHARS));
+        let title = TITLE.take(errors, &self.title);
+        let company_name = COMPANY_NAME.take(errors, &self.company_name);
+        let email = EMAIL.take(errors, &self.email);
+        let phone = PHONE.take(errors, &self.phone);
+        let country = COUNTRY.take(errors, &self.country);
+        let state = STATE.take(errors, &self.state);
+        let city = CITY.take(errors, &self.city);
+        let address = ADDRESS.take(errors, &self.address);
+        let address2 = ADDRESS2.take(errors, &self.address2);
+        let zip = ZIP.take(errors, &self.zip);
+        let description = DESCRIPTION.take(errors, &self.description);
         Some(CustomerFields {
             title: title?,
             company_name: company_name?,
@@ -313,8 +334,38 @@ pub struct BulkResult {
     pub message: String,
 }
 
-#[cfg(feature = "ssr")]
-fn parse_ids(raw: &[String]) -> Result<Vec<i64>, AppError> {
+/// The portal's *Edit customer profile*: the customer user's own customer as a form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortalCustomerProfile {
+    pub form: CustomerForm,
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortalSubCustomer {
+    pub id: i64,
+    pub title: String,
+    pub parent: String,
+    pub city: Option<String>,
+}
+
+/// The portal's *Manage sub-customers*: the customers below the user's own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortalSubCustomerList {
+    pub rows: Vec<PortalSubCustomer>,
+    /// Where a new sub-customer may go: the user's customer and everything below it.
+    pub parents: Vec<(i64, String)>,
+}
+
+/// A sub-customer added from the portal, with the title it got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AddedSubCustomer {
+    pub id: i64,
+    pub title: String,
+}
+
+/// The customers a bulk action is for: distinct, 1 to 100 of them.
+pub fn parse_ids(raw: &[String]) -> Result<Vec<i64>, AppError> {
     let mut ids: Vec<i64> = raw
         .iter()
         .map(|s| s.trim().parse::<i64>().map_err(|_| AppError::BadRequest("customer ids must be numbers".into())))
@@ -328,278 +379,6 @@ fn parse_ids(raw: &[String]) -> Result<Vec<i64>, AppError> {
         return Err(AppError::Refused("Select at most 100 customers at once.".into()));
     }
     Ok(ids)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Server functions
-// ---------------------------------------------------------------------------------------------
-
-#[server(prefix = "/api", endpoint = "customers")]
-pub async fn list_customers(query: CustomerQuery) -> Result<CustomerList, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersView)?;
-    let mut conn = state.db.acquire().await?;
-    let mut list = ssr::list::list(&mut conn, &staff, &query).await?;
-    list.can_create = staff.user.permissions.contains(&Permission::CustomersCreate);
-    list.can_edit = staff.user.permissions.contains(&Permission::CustomersEdit);
-    list.can_delete = staff.user.permissions.contains(&Permission::CustomersDelete);
-    Ok(list)
-}
-
-#[server(prefix = "/api", endpoint = "customer")]
-pub async fn get_customer(id: i64) -> Result<CustomerDetail, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersView)?;
-    let mut conn = state.db.acquire().await?;
-    let customer = ssr::customer_in_scope(&mut conn, &staff, id).await?;
-    let row = sqlx::query!(
-        r#"SELECT c.title, c.company_name, c.email, c.phone, c.country, c.state, c.city, c.address, c.address2, c.zip,
-                  c.description, c.customer_type_id, t.name AS type_name, c.owner_company_id, o.name AS owner_name,
-                  c.parent_id, p.title AS "parent_title?", c.group_ids, c.created_at, c.version,
-                  (SELECT count(*) FROM customers s WHERE s.account_id = c.account_id AND s.parent_id = c.id) AS "children!",
-                  (SELECT count(*) FROM users u WHERE u.account_id = c.account_id AND u.customer_id = c.id) AS "users!"
-             FROM customers c
-             JOIN customer_types t ON t.account_id = c.account_id AND t.id = c.customer_type_id
-             JOIN companies o ON o.account_id = c.account_id AND o.id = c.owner_company_id
-             LEFT JOIN customers p ON p.account_id = c.account_id AND p.id = c.parent_id
-            WHERE c.account_id = $1 AND c.id = $2"#,
-        staff.account_id,
-        customer.id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(CustomerDetail {
-        id,
-        title: row.title,
-        company_name: row.company_name,
-        email: row.email,
-        phone: row.phone,
-        country: row.country,
-        state: row.state,
-        city: row.city,
-        address: row.address,
-        address2: row.address2,
-        zip: row.zip,
-        description: row.description,
-        customer_type_id: row.customer_type_id,
-        type_name: row.type_name,
-        owner_company_id: row.owner_company_id,
-        owner_company: row.owner_name,
-        parent: row.parent_id.zip(row.parent_title),
-        group_ids: row.group_ids,
-        sub_customers: row.children,
-        customer_users: row.users,
-        created_at: row.created_at,
-        version: row.version,
-        can_edit: staff.user.permissions.contains(&Permission::CustomersEdit),
-        can_delete: staff.user.permissions.contains(&Permission::CustomersDelete),
-        can_view_audit: staff.user.permissions.contains(&Permission::AuditView),
-        can_view_users: staff.user.permissions.contains(&Permission::CustomerUsersView),
-    })
-}
-
-#[server(prefix = "/api", endpoint = "customer_choices")]
-pub async fn load_customer_choices() -> Result<CustomerChoices, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, companies::ssr::scope_root, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersView)?;
-    let mut conn = state.db.acquire().await?;
-    let types = sqlx::query!(
-        "SELECT id, name, is_default FROM customer_types WHERE account_id = $1 ORDER BY is_default DESC, lower(name)",
-        staff.account_id
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let top = scope_root(&mut conn, &staff).await?;
-    let companies = sqlx::query!(
-        r#"SELECT id, name, cardinality(path) AS "depth!" FROM companies
-            WHERE account_id = $1 AND path @> ARRAY[$2::bigint] ORDER BY path"#,
-        staff.account_id,
-        top
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let base = companies.first().map(|c| c.depth).unwrap_or(1);
-    let groups = sqlx::query!("SELECT id, name FROM customer_groups WHERE account_id = $1 ORDER BY lower(name)", staff.account_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(CustomerChoices {
-        default_type: types.iter().find(|t| t.is_default).map(|t| t.id),
-        types: types.into_iter().map(|t| (t.id, t.name)).collect(),
-        companies: companies
-            .into_iter()
-            .map(|c| (c.id, format!("{}{}", "— ".repeat((c.depth - base).max(0) as usize), c.name)))
-            .collect(),
-        groups: groups.into_iter().map(|g| (g.id, g.name)).collect(),
-    })
-}
-
-/// Creates a customer. `parent` is the title of the parent customer, if any.
-#[server(prefix = "/api", endpoint = "create_customer")]
-pub async fn create_customer(
-    form: CustomerForm,
-    customer_type_id: String,
-    owner_company_id: String,
-    #[server(default)] parent: String,
-) -> Result<i64, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersCreate)?;
-    let mut errors = FieldErrors::default();
-    let fields = form.validate(&mut errors);
-    let type_id = errors.take("customer_type_id", customer_type_id.trim().parse::<i64>().map_err(|_| "Choose a customer type.".to_owned()));
-    let owner_id = errors.take("owner_company_id", owner_company_id.trim().parse::<i64>().map_err(|_| "Choose a company.".to_owned()));
-    let (Some(fields), Some(type_id), Some(owner_id)) = (fields, type_id, owner_id) else {
-        return Err(AppError::Validation(errors));
-    };
-    let mut tx = state.db.begin().await?;
-    let id = ssr::insert_customer(&mut tx, &state, &staff, &fields, type_id, owner_id, &parent).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-#[server(prefix = "/api", endpoint = "update_customer")]
-pub async fn update_customer(
-    id: i64,
-    form: CustomerForm,
-    customer_type_id: String,
-    owner_company_id: String,
-    #[server(default)] parent: String,
-    version: i32,
-) -> Result<i32, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersEdit)?;
-    let mut errors = FieldErrors::default();
-    let fields = form.validate(&mut errors);
-    let type_id = errors.take("customer_type_id", customer_type_id.trim().parse::<i64>().map_err(|_| "Choose a customer type.".to_owned()));
-    let owner_id = errors.take("owner_company_id", owner_company_id.trim().parse::<i64>().map_err(|_| "Choose a company.".to_owned()));
-    let (Some(fields), Some(type_id), Some(owner_id)) = (fields, type_id, owner_id) else {
-        return Err(AppError::Validation(errors));
-    };
-    let mut tx = state.db.begin().await?;
-    let version = ssr::update_customer(&mut tx, &state, &staff, id, version, &fields, type_id, owner_id, &parent).await?;
-    tx.commit().await?;
-    Ok(version)
-}
-
-#[server(prefix = "/api", endpoint = "customer_deletion")]
-pub async fn preview_customer_deletion(#[server(default)] ids: Vec<String>) -> Result<DeletionPreview, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersDelete)?;
-    let ids = parse_ids(&ids)?;
-    let mut conn = state.db.acquire().await?;
-    ssr::deletion_preview(&mut conn, &staff, &ids).await
-}
-
-/// Deletes customers with their sub-customers and customer users, all or nothing.
-#[server(prefix = "/api", endpoint = "delete_customers")]
-pub async fn delete_customers(#[server(default)] ids: Vec<String>) -> Result<BulkResult, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersDelete)?;
-    let ids = parse_ids(&ids)?;
-    let mut tx = state.db.begin().await?;
-    let result = ssr::delete_customers(&mut tx, &state, &staff, &ids).await?;
-    tx.commit().await?;
-    Ok(result)
-}
-
-/// Gives the selected customers another type, all or nothing.
-#[server(prefix = "/api", endpoint = "change_customer_type")]
-pub async fn change_customer_type(#[server(default)] ids: Vec<String>, customer_type_id: String) -> Result<BulkResult, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersEdit)?;
-    let ids = parse_ids(&ids)?;
-    let type_id: i64 = customer_type_id.trim().parse().map_err(|_| AppError::field("customer_type_id", "Choose a customer type."))?;
-    let mut tx = state.db.begin().await?;
-    let result = ssr::change_type(&mut tx, &state, &staff, &ids, type_id).await?;
-    tx.commit().await?;
-    Ok(result)
-}
-
-/// Adds the selected customers to a group, all or nothing.
-#[server(prefix = "/api", endpoint = "add_customers_to_group")]
-pub async fn add_customers_to_group(#[server(default)] ids: Vec<String>, group_id: String) -> Result<BulkResult, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersEdit)?;
-    let ids = parse_ids(&ids)?;
-    let group_id: i64 = group_id.trim().parse().map_err(|_| AppError::field("group_id", "Choose a group."))?;
-    let mut tx = state.db.begin().await?;
-    let result = ssr::add_to_group(&mut tx, &state, &staff, &ids, group_id).await?;
-    tx.commit().await?;
-    Ok(result)
-}
-
-/// Sets which named groups one customer belongs to.
-#[server(prefix = "/api", endpoint = "set_customer_groups")]
-pub async fn set_customer_groups(id: i64, #[server(default)] groups: Vec<String>, version: i32) -> Result<i32, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersEdit)?;
-    let groups: Vec<i64> = groups
-        .iter()
-        .map(|g| g.trim().parse::<i64>().map_err(|_| AppError::field("groups", "Choose groups from the list.")))
-        .collect::<Result<_, _>>()?;
-    let mut tx = state.db.begin().await?;
-    let version = ssr::set_groups(&mut tx, &state, &staff, id, &groups, version).await?;
-    tx.commit().await?;
-    Ok(version)
-}
-
-/// SPEC 4.4: makes a person who registered themselves the first customer user of a new
-/// customer. Any address that is not a free, confirmed self-registration gets the same answer.
-#[server(prefix = "/api", endpoint = "add_customer_by_account")]
-pub async fn add_customer_by_account(
-    email: String,
-    customer_type_id: String,
-    #[server(default)] company_name: String,
-    owner_company_id: String,
-) -> Result<i64, AppError> {
-    use crate::{auth::ssr::sessions::require_staff, permissions::Permission, server::state::app_state};
-    let state = app_state()?;
-    let staff = require_staff().await?;
-    staff.require(Permission::CustomersCreate)?;
-    let mut errors = FieldErrors::default();
-    let email = errors.take("email", Email::parse(&email));
-    let company_name = errors.take("company_name", optional_text(&company_name, 120));
-    let type_id = errors.take("customer_type_id", customer_type_id.trim().parse::<i64>().map_err(|_| "Choose a customer type.".to_owned()));
-    let owner_id = errors.take("owner_company_id", owner_company_id.trim().parse::<i64>().map_err(|_| "Choose a company.".to_owned()));
-    let (Some(email), Some(company_name), Some(type_id), Some(owner_id)) = (email, company_name, type_id, owner_id) else {
-        return Err(AppError::Validation(errors));
-    };
-    crate::auth::ssr::addresses::guard(&state, staff.user.user_id).await?;
-    let mut tx = state.db.begin().await?;
-    match ssr::add_by_account(&mut tx, &state, &staff, &email, company_name, type_id, owner_id).await {
-        Ok(id) => {
-            tx.commit().await?;
-            Ok(id)
-        }
-        Err(error) => {
-            drop(tx);
-            // Each address that could not be added counts, as elsewhere (who is registered is
-            // not to be harvested through this form either).
-            if error.field_message("email").as_deref() == Some(NO_REGISTERED_ACCOUNT) {
-                crate::auth::ssr::addresses::count_refusals(&state, staff.user.user_id, 1).await?;
-            }
-            Err(error)
-        }
-    }
 }
 
 /// The one answer for every address that cannot be added by account (SPEC 4.4).

@@ -48,6 +48,11 @@ pub struct Config {
     #[arg(long, env = "ROSTER_HASH_CONCURRENCY", default_value_t = default_hash_concurrency(), global = true)]
     pub hash_concurrency: usize,
 
+    /// How many sign-ups and registrations one client address may send in an hour; past it the
+    /// answer stays the same but no mail goes out.
+    #[arg(long, env = "ROSTER_SIGN_UPS_PER_CLIENT_PER_HOUR", default_value_t = 30, global = true)]
+    pub sign_ups_per_client_per_hour: i32,
+
     /// Development mail: with no SMTP_URL, show queued messages with their links and temporary
     /// passwords in the Outbox page. On by itself only when the server listens on a loopback
     /// address; never while an SMTP server delivers the mail.
@@ -124,6 +129,7 @@ impl Config {
             log_format: LogFormat::Text,
             trust_proxy: false,
             hash_concurrency: 2,
+            sign_ups_per_client_per_hour: 30,
             dev_mail: false,
             site_root: "target/site".into(),
         }

@@ -1,26 +1,8 @@
-//! Turning server-side failures into [`AppError`] without leaking their text: the cause goes to
-//! the log with the request id, the user gets the id.
+//! Turning database failures into [`AppError`] without leaking their text: unique violations
+//! become field messages by constraint name, an unreachable database "temporarily unavailable",
+//! anything else an internal error whose cause goes to the log with the request id.
 
-use crate::error::{AppError, FieldErrors};
-use leptos::prelude::*;
-use std::fmt::Display;
-
-/// The id of the request being served, as put in the request's extensions by the HTTP layer.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
-pub fn current_request_id() -> String {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<RequestId>().map(|id| id.0.clone()))
-        .unwrap_or_else(super::tokens::request_id)
-}
-
-/// Logs `cause` and returns the opaque error the user sees.
-pub fn internal(cause: impl Display) -> AppError {
-    let request_id = current_request_id();
-    tracing::error!(%request_id, error = %cause, "internal error");
-    AppError::Internal { request_id }
-}
+use crate::error::{current_request_id, internal, AppError, FieldErrors};
 
 /// A unique constraint and the field message it stands for.
 pub struct Unique {

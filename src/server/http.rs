@@ -2,7 +2,7 @@
 //! of server functions (same-origin only, bounded bodies, status codes from typed errors), and
 //! security headers.
 
-use super::{errors::RequestId, state::AppState, tokens};
+use super::state::AppState;
 use crate::error::AppError;
 use axum::{
     body::Body,
@@ -22,9 +22,9 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 pub struct ClientIp(pub Option<String>);
 
 pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let request_id = tokens::request_id();
+    let request_id = crate::error::new_request_id();
     let client_ip = client_ip(&req, state.config.trust_proxy);
-    req.extensions_mut().insert(RequestId(request_id.clone()));
+    req.extensions_mut().insert(crate::error::RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
     let span = tracing::info_span!(
         "request",

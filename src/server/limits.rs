@@ -46,3 +46,9 @@ pub async fn hit(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc
     .fetch_one(db)
     .await?)
 }
+
+/// Deletes counters a day after their window began.
+pub async fn clean_up(db: &PgPool, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!("DELETE FROM rate_counters WHERE window_started_at < $1", now - Duration::days(1)).execute(db).await?;
+    Ok(())
+}

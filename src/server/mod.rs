@@ -1,41 +1,25 @@
-//! The server half: configuration, application state, the HTTP stack, the database pool and the
-//! command-line interface. Compiled only with the `ssr` feature.
+//! The platform every feature stands on: configuration, application state, the database pool,
+//! the clock, secrets (tokens and password hashes), the HTTP helpers, error mapping, rate
+//! counters and locks, and who is signed in with what they may do (sessions, capabilities). It
+//! names no feature and not the app (that is `boot`'s job). Compiled only with `ssr`.
 
-pub mod cli;
+pub mod capability;
 pub mod clock;
 pub mod config;
 pub mod errors;
 pub mod http;
 pub mod limits;
 pub mod locks;
+pub mod passwords;
+pub mod session;
 pub mod state;
 pub mod tokens;
 
-use crate::app::{shell, App};
-use axum::{middleware, routing::get, Router};
-use config::{Config, LogFormat};
-use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::{postgres::PgPoolOptions, PgPool};
-use state::AppState;
 use std::time::Duration;
-use tower_http::{compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer};
 
 /// The folder under the site root, and the URL path, of the built JavaScript, WebAssembly and CSS.
 pub const SITE_PKG_DIR: &str = "pkg";
-
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
-
-/// The Leptos options the server renders with; the site files come from `config.site_root`.
-pub fn leptos_options(config: &Config) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name(env!("CARGO_PKG_NAME"))
-        .site_root(config.site_root.as_str())
-        .site_pkg_dir(SITE_PKG_DIR)
-        .site_addr(config.bind)
-        .env(leptos::config::Env::PROD)
-        .build()
-}
 
 /// A pool that fails fast when PostgreSQL is away and reconnects by itself when it returns.
 pub fn pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
@@ -44,132 +28,4 @@ pub fn pool(database_url: &str) -> Result<PgPool, sqlx::Error> {
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(3))
         .connect_lazy(database_url)?)
-}
-
-/// The whole application: pages, server functions, static files, and the HTTP layers.
-pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let context = {
-        let state = state.clone();
-        move || provide_context(state.clone())
-    };
-    let render = {
-        let options = state.leptos_options.clone();
-        move || shell(options.clone())
-    };
-    let mut app = Router::new()
-        .route("/healthz", get(health))
-        .merge(site_files(&state.leptos_options.site_root))
-        .leptos_routes_with_context(&state, routes, context.clone(), render)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(middleware::from_fn_with_state(state.clone(), http::api_guard))
-        .layer(CompressionLayer::new());
-    for (name, value) in http::security_headers() {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
-    }
-    if state.config.secure_cookies() {
-        // Served over HTTPS: browsers must never come back over plain HTTP.
-        app = app.layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::STRICT_TRANSPORT_SECURITY,
-            axum::http::HeaderValue::from_static("max-age=31536000"),
-        ));
-    }
-    app.layer(middleware::from_fn_with_state(state.clone(), http::request_context))
-        .with_state(state)
-}
-
-/// The built JavaScript, WebAssembly and CSS under `/pkg`, served on their own: conditional and
-/// range requests get 304 and 206, and a missing file is a plain 404, never an HTML page the
-/// browser would try to run. The names carry no hash, so browsers must revalidate (`no-cache`)
-/// and a new release is picked up on the next page load.
-fn site_files(site_root: &str) -> Router<AppState> {
-    let dir = std::path::Path::new(site_root).join(SITE_PKG_DIR);
-    Router::new()
-        .nest_service(&format!("/{SITE_PKG_DIR}"), ServeDir::new(dir).precompressed_br().precompressed_gzip())
-        .layer(SetResponseHeaderLayer::overriding(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-cache"),
-        ))
-}
-
-async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::http::StatusCode {
-    match sqlx::query_scalar!("SELECT 1 AS \"one!\"").fetch_one(&state.db).await {
-        Ok(_) => axum::http::StatusCode::OK,
-        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
-
-pub fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::{fmt, EnvFilter};
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
-}
-
-/// Applies pending migrations, waiting up to a minute for PostgreSQL to accept connections.
-pub async fn migrate(db: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    let mut attempts = 0;
-    loop {
-        match MIGRATOR.run(db).await {
-            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)))
-                if attempts < 20 =>
-            {
-                attempts += 1;
-                tracing::warn!("waiting for PostgreSQL ({attempts})");
-                tokio::time::sleep(Duration::from_secs(3)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Runs the web server until Ctrl-C or SIGTERM.
-pub async fn serve(config: Config) -> anyhow_like::Result<()> {
-    let database_url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
-    let db = pool(&database_url)?;
-    migrate(&db).await?;
-    let state = AppState::new(config.clone(), db, leptos_options(&config));
-    crate::outbox::ssr::worker::spawn(state.clone());
-    crate::auth::ssr::sessions::spawn_cleanup(state.clone());
-
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    let mail = if !config.mail_undelivered() {
-        ""
-    } else if config.dev_mail() {
-        "; development mail: no SMTP_URL, so mail stays in the Outbox page, links shown"
-    } else {
-        "; no SMTP_URL: mail is not delivered, and its links stay hidden (set SMTP_URL, or ROSTER_DEV_MAIL=true for a local trial)"
-    };
-    tracing::info!("Roster is serving on {} (public URL {}){mail}", listener.local_addr()?, config.public_url());
-    println!("Roster is ready at {}", config.public_url().as_str().trim_end_matches('/'));
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
-}
-
-/// A boxed error for the command-line entry points, where any failure ends the process with its
-/// message.
-pub mod anyhow_like {
-    pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 }

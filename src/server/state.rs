@@ -3,7 +3,8 @@
 //! test runs the whole application on its own database.
 
 use super::{clock::Clock, config::Config};
-use crate::{auth::ssr::passwords::PasswordHasher, error::AppError};
+use super::passwords::PasswordHasher;
+use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use sqlx::PgPool;
@@ -34,5 +35,5 @@ impl AppState {
 /// The application state inside a server function or while rendering.
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>()
-        .ok_or_else(|| super::errors::internal("application state missing from context"))
+        .ok_or_else(|| crate::error::internal("application state missing from context"))
 }

@@ -1,15 +1,26 @@
-//! The small set of shared UI pieces: form fields with their messages, alerts, buttons, page
-//! headers and the two page layouts. Components are named for what the user sees.
+//! The small set of shared UI pieces, naming no feature: form fields with their messages,
+//! alerts, buttons, dialogs, page headers, the public pages' card, tables with paging and
+//! sorting, and formatting. Components are named for what the user sees.
 
+mod confirm;
 mod dialog;
 mod fields;
+mod format;
+mod frame;
 mod layout;
+mod links;
+mod password;
 mod table;
 
+pub use confirm::{ConfirmDialog, DialogActions};
 pub use dialog::Dialog;
 pub use fields::{FormAlert, SelectField, StatusMessage, SubmitButton, TextAreaField, TextField};
-pub use layout::{AppLayout, AuthLayout, PageHeader};
-pub use table::{encode, query_with, LinkTabs, Pagination, SortHeader};
+pub use format::format_time;
+pub use frame::{LoadError, Loaded};
+pub use layout::{AuthLayout, Logo, PageHeader};
+pub use links::LinkProblem;
+pub use password::{NewPasswordFields, PasswordChecklist, PASSWORD_CONFIRM_FIELD, PASSWORD_FIELD};
+pub use table::{encode, page_size_or_default, query_with, LinkTabs, Pager, Pagination, SortHeader, MAX_PAGE, PAGE_SIZES};
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -21,6 +32,16 @@ where
     V: With<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
 {
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err().cloned())))
+}
+
+/// The rule of a field for the value as typed: its message, or none.
+pub fn rule_of<T: 'static>(field: &'static crate::validation::Field<T>, value: RwSignal<String>) -> Signal<Option<String>> {
+    Signal::derive(move || field.message(&value.get()))
+}
+
+/// The server's message for one field, from an action's last error.
+pub fn server_field_of(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
 }
 
 /// The server's message for one field from the last result of an action.

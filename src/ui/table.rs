@@ -58,36 +58,82 @@ pub fn SortHeader(#[prop(into)] label: String, key: &'static str, sort: Signal<S
     }
 }
 
-/// "Page 2 of 7 · 160 users" with previous and next links, and the page-size choice.
+/// The last page a list may be asked for; deeper requests get the last one allowed.
+pub const MAX_PAGE: i64 = 10_000;
+
+/// The page sizes every list offers.
+pub const PAGE_SIZES: [i64; 4] = [10, 25, 50, 100];
+
+/// `size` if it is one of [`PAGE_SIZES`], else 25.
+pub fn page_size_or_default(size: i64) -> i64 {
+    if PAGE_SIZES.contains(&size) {
+        size
+    } else {
+        25
+    }
+}
+
+/// The one pager of every list: where it is ("Page 2 of 7 · 160 users"), links to the first,
+/// previous, next and last pages where they exist, and the page-size choice where the list
+/// offers it. All plain links, so each page has its own URL.
+#[component]
+pub fn Pager(
+    #[prop(into)] summary: String,
+    #[prop(default = None)] first: Option<String>,
+    #[prop(default = None)] previous: Option<String>,
+    #[prop(default = None)] next: Option<String>,
+    #[prop(default = None)] last: Option<String>,
+    /// The size shown and each size's link, when the user may choose.
+    #[prop(default = None)]
+    sizes: Option<(i64, Vec<(i64, String)>)>,
+) -> impl IntoView {
+    let link = |label: &'static str, href: Option<String>| {
+        href.map(|href| view! { <a class="btn btn-secondary btn-small" href=href>{label}</a> })
+    };
+    view! {
+        <nav class="pagination" aria-label="Pagination">
+            <span>{summary}</span>
+            <span class="pagination-links">
+                {link("First page", first)}
+                {link("Previous page", previous)}
+                {link("Next page", next)}
+                {link("Last page", last)}
+            </span>
+            {sizes.map(|(current, sizes)| view! {
+                <span class="page-sizes">"Per page: "
+                    {sizes.into_iter().map(|(size, href)| view! {
+                        <a class="page-size" href=href aria-current=(size == current).then_some("page")>{size}</a>
+                    }).collect_view()}
+                </span>
+            })}
+        </nav>
+    }
+}
+
+/// The pager of a list numbered by page: "Page 2 of 7 · 160 users", previous and next.
 #[component]
 pub fn Pagination(
     page: i64,
     page_size: i64,
     total: i64,
     #[prop(into)] noun: (&'static str, &'static str),
+    /// Whether the user chooses the page size.
+    #[prop(optional)]
+    sizes: bool,
 ) -> impl IntoView {
     let pages = ((total + page_size - 1) / page_size).max(1);
-    let previous = query_with(&[("page", (page - 1).to_string())]);
-    let next = query_with(&[("page", (page + 1).to_string())]);
-    let sizes = [10, 25, 50, 100]
-        .into_iter()
-        .map(|size| {
-            let href = query_with(&[("size", size.to_string()), ("page", String::new())]);
-            let current = (size == page_size).then_some("page");
-            view! { <a class="page-size" href=href aria-current=current>{size}</a> }
-        })
-        .collect_view();
+    let previous = (page > 1).then(|| query_with(&[("page", (page - 1).to_string())])());
+    let next = (page < pages).then(|| query_with(&[("page", (page + 1).to_string())])());
+    let sizes = sizes.then(|| {
+        let links = PAGE_SIZES
+            .into_iter()
+            .map(|size| (size, query_with(&[("size", size.to_string()), ("page", String::new())])()))
+            .collect();
+        (page_size, links)
+    });
     let noun = if total == 1 { noun.0 } else { noun.1 };
-    view! {
-        <nav class="pagination" aria-label="Pagination">
-            <span>{format!("Page {page} of {pages} · {total} {noun}")}</span>
-            <span class="pagination-links">
-                {(page > 1).then(|| view! { <a class="btn btn-secondary btn-small" href=previous>"Previous page"</a> })}
-                {(page < pages).then(|| view! { <a class="btn btn-secondary btn-small" href=next>"Next page"</a> })}
-            </span>
-            <span class="page-sizes">"Per page: " {sizes}</span>
-        </nav>
-    }
+    let summary = format!("Page {page} of {pages} · {total} {noun}");
+    view! { <Pager summary previous next sizes/> }
 }
 
 /// Tabs that are links: each view has its own URL.

@@ -9,17 +9,62 @@ mod common {
     include!(concat!(env!("OUT_DIR"), "/common_passwords.rs"));
 }
 
+use crate::error::FieldErrors;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// A form field, declared once: the name it is posted under (which is also the key of its
+/// messages), and its rule (with its limits). The browser runs the rule as the user types, the
+/// server runs it as the authority.
+pub struct Field<T: 'static> {
+    pub name: &'static str,
+    pub rule: fn(&str) -> Result<T, String>,
+}
+
+impl<T> Field<T> {
+    pub const fn new(name: &'static str, rule: fn(&str) -> Result<T, String>) -> Self {
+        Self { name, rule }
+    }
+
+    pub fn check(&self, raw: &str) -> Result<T, String> {
+        (self.rule)(raw)
+    }
+
+    /// The rule's message for `raw`, if it breaks the rule.
+    pub fn message(&self, raw: &str) -> Option<String> {
+        self.check(raw).err()
+    }
+
+    /// The valid value, or `None` with the message recorded under the field's name.
+    pub fn take(&self, errors: &mut FieldErrors, raw: &str) -> Option<T> {
+        errors.take(self.name, self.check(raw))
+    }
+}
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const NAME_MAX_CHARS: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 1000;
 
 /// An e-mail address as the user typed it (trimmed). Addresses compare case-insensitively:
-/// use [`Email::normalized`] for look-ups and uniqueness.
+/// use [`Email::normalized`] for look-ups and uniqueness. Deserialising one runs
+/// [`Email::parse`], so no invalid address can arrive as an `Email`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+impl TryFrom<String> for Email {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        Email::parse(&raw)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> String {
+        email.0
+    }
+}
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -40,7 +85,8 @@ impl Email {
         &self.0
     }
 
-    /// The form used for look-ups and the unique index (`lower(email)`).
+    /// The address lower-cased, for comparing addresses in memory (the database folds them
+    /// with its own `lower()` for look-ups and uniqueness).
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
     }
@@ -259,6 +305,25 @@ pub fn language(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_email_cannot_be_deserialised_without_its_rule() {
+        let good: Email = serde_json::from_str("\" Ada@Acme.test \"").unwrap();
+        assert_eq!(good.as_str(), "Ada@Acme.test");
+        assert!(serde_json::from_str::<Email>("\"not-an-address\"").is_err());
+        assert!(serde_json::from_str::<Email>("\"\"").is_err());
+        assert_eq!(serde_json::to_string(&good).unwrap(), "\"Ada@Acme.test\"");
+    }
+
+    #[test]
+    fn a_field_names_its_message() {
+        const NAME: Field<String> = Field::new("form[name]", |raw| required_text(raw, "a name", 5));
+        let mut errors = FieldErrors::default();
+        assert_eq!(NAME.take(&mut errors, " Ada "), Some("Ada".to_owned()));
+        assert_eq!(NAME.take(&mut errors, "Adalbert"), None);
+        assert_eq!(errors.get("form[name]"), Some("Use at most 5 characters."));
+        assert_eq!(NAME.message(""), Some("Enter a name.".to_owned()));
+    }
 
     #[test]
     fn email_accepts_ordinary_addresses_and_keeps_case() {

@@ -2,10 +2,10 @@
 //! default permissions, and the first Administrator, in the caller's transaction.
 
 use crate::{
-    audit::ssr::{self as audit, Event},
     error::AppError,
     permissions::BuiltinRole,
     server::{errors::{db_error, Unique}, state::AppState},
+    services::audit::{Action, Actor, Record},
     validation::{Email, Password},
 };
 use serde_json::json;
@@ -120,19 +120,13 @@ pub async fn insert_account(
     .await
     .map_err(|e| db_error(e, &[EMAIL_TAKEN]))?;
 
-    audit::record(
-        conn,
-        now,
-        Event {
-            account_id: Some(account_id),
-            actor_id: Some(user_id),
-            actor_label: new.email.as_str(),
-            action: "account.created",
-            record_type: "account",
-            record_id: Some(account_id),
-            changes: json!({ "name": new.account_name, "administrator": new.email.as_str() }),
-        },
-    )
-    .await?;
+    Actor::person(Some(account_id), user_id, new.email.as_str(), now)
+        .audit(
+            conn,
+            Action::AccountCreated,
+            Record::account(account_id),
+            json!({ "name": new.account_name, "administrator": new.email.as_str() }),
+        )
+        .await?;
     Ok(CreatedAccount { account_id, user_id })
 }

@@ -14,6 +14,7 @@ use crate::{
     validation::Email,
 };
 use chrono::Duration;
+use sqlx::PgPool;
 
 pub const CANNOT_USE: &str = "This e-mail cannot be used here.";
 pub const REFUSALS_PER_HOUR: i32 = 20;
@@ -30,6 +31,13 @@ fn limit() -> Limit {
 
 fn key(actor_id: i64) -> String {
     format!("address_refusals:user:{actor_id}")
+}
+
+/// How PostgreSQL folds an address (`lower()`, as the unique index does): the key of every
+/// look-up and every counter of that address. Rust's lower-casing can differ from it (a dotted
+/// capital İ, say), so the database decides.
+pub async fn fold(db: &PgPool, email: &str) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar!(r#"SELECT lower($1) AS "folded!""#, email).fetch_one(db).await?)
 }
 
 /// Refuses at once when `actor_id` has used up their refusals for the hour, whatever address
@@ -63,11 +71,12 @@ pub async fn ensure_free(
     except: Option<i64>,
 ) -> Result<(), AppError> {
     guard(state, actor_id).await?;
-    let normalized: Vec<String> = emails.iter().map(|e| e.normalized()).collect();
+    let raw: Vec<String> = emails.iter().map(|e| e.as_str().to_owned()).collect();
     let taken = sqlx::query_scalar!(
-        "SELECT lower(email) AS \"email!\" FROM users
-          WHERE lower(email) = ANY($1) AND status <> 'removed' AND id IS DISTINCT FROM $2",
-        &normalized,
+        r#"SELECT e AS "email!" FROM unnest($1::text[]) AS e
+            WHERE EXISTS (SELECT 1 FROM users u
+                           WHERE lower(u.email) = lower(e) AND u.status <> 'removed' AND u.id IS DISTINCT FROM $2)"#,
+        &raw,
         except
     )
     .fetch_all(&state.db)
@@ -75,13 +84,18 @@ pub async fn ensure_free(
     if taken.is_empty() {
         return Ok(());
     }
+    // Never more answers than the hour allows: past the limit, not even which ones.
+    let left = (REFUSALS_PER_HOUR - limits::current(&state.db, &key(actor_id), limit(), state.clock.now()).await?).max(0);
     count_refusals(state, actor_id, taken.len()).await?;
+    if taken.len() as i32 > left {
+        return Err(AppError::TooMany(
+            "Too many of the addresses you entered could not be used. Try again in an hour.".into(),
+        ));
+    }
     let message = if emails.len() == 1 {
         CANNOT_USE.to_owned()
     } else {
-        let listed: Vec<&str> =
-            emails.iter().filter(|e| taken.contains(&e.normalized())).map(|e| e.as_str()).collect();
-        format!("These addresses cannot be used here: {}.", listed.join(", "))
+        format!("These addresses cannot be used here: {}.", taken.join(", "))
     };
     Err(AppError::Validation(FieldErrors::single(field, message)))
 }

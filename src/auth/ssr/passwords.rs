@@ -1,142 +1,230 @@
-//! Password hashing with argon2id at the OWASP parameters (19 MiB, t=2, p=1). Hashing runs on
-//! the blocking pool, never on the async runtime, and at most `concurrency` hashes run at once so
-//! a burst of sign-ins cannot exhaust memory.
+//! Passwords a person sets themself (SPEC 1.3, 1.4): a reset by e-mailed single-use link, and a
+//! change with the current password. Either way every session ends, the throttle forgets the
+//! address, and the person is told by mail, with when and from where.
 
-use crate::{error::AppError, server::errors::internal, validation::Password};
-use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString},
-    Algorithm, Argon2, Params, Version,
+use super::throttle;
+use crate::{
+    auth::{validate_new_password, CURRENT_PASSWORD, RESET_LINK_MINUTES},
+    error::{AppError, FieldErrors},
+    server::{
+        http::request_client_ip,
+        limits::{self, Limit},
+        session::{self, SignedIn},
+        state::AppState,
+    },
+    services::{
+        audit::{Action, Actor, Changes, Record},
+        links::{self, Holder, LinkState, Purpose},
+        mail::{
+            enqueue,
+            templates::{Mail, Occasion},
+        },
+    },
+    validation::Email,
 };
-use rand::seq::SliceRandom;
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
-};
-use tokio::sync::Semaphore;
+use chrono::Duration;
 
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
+/// How many reset links one client address may ask for in an hour.
+pub const RESET_REQUESTS_PER_HOUR: i32 = 30;
 
-#[derive(Clone)]
-pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
-    /// Verified instead of a real hash when the e-mail is unknown, so both cases cost the same.
-    dummy_hash: Arc<String>,
-    /// How many times a stored hash (not the dummy) was checked: what brute-force limits bound.
-    real_verifications: Arc<AtomicU64>,
-    /// Every verification, real or dummy, and every new hash: the work a request costs.
-    verifications: Arc<AtomicU64>,
-    hashes: Arc<AtomicU64>,
-}
+/// A reset request is answered no sooner than this, whether a link was sent or not, so its
+/// timing does not tell who has an account (sending takes a few milliseconds more).
+pub const RESET_ANSWER_AFTER: std::time::Duration = std::time::Duration::from_millis(150);
 
-impl PasswordHasher {
-    pub fn new(concurrency: usize) -> Self {
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = argon2()
-            .hash_password(b"no user has this password", &salt)
-            .expect("hash the dummy password")
-            .to_string();
-        Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            dummy_hash: Arc::new(dummy_hash),
-            real_verifications: Arc::new(AtomicU64::new(0)),
-            verifications: Arc::new(AtomicU64::new(0)),
-            hashes: Arc::new(AtomicU64::new(0)),
+/// Sends a reset link if the address belongs to an active user, at most one a minute per user
+/// and [`RESET_REQUESTS_PER_HOUR`] an hour per client address. Answers the same either way (the
+/// caller shows "if an account uses this address…", no sooner for one than the other).
+pub async fn request_reset(state: &AppState, email: &Email) -> Result<(), AppError> {
+    let now = state.clock.now();
+    if let Some(ip) = request_client_ip() {
+        let limit = Limit { hits: RESET_REQUESTS_PER_HOUR, window: Duration::hours(1) };
+        if limits::hit(&state.db, &format!("reset_requests:ip:{ip}"), 1, limit, now).await? > limit.hits {
+            return Ok(());
         }
     }
-
-    /// How many verifications ran since start, real or dummy.
-    pub fn verifications(&self) -> u64 {
-        self.verifications.load(Ordering::Relaxed)
+    let Some(user) = sqlx::query!(
+        "SELECT id, account_id, email, display_name FROM users WHERE lower(email) = lower($1) AND status = 'active'",
+        email.as_str()
+    )
+    .fetch_optional(&state.db)
+    .await?
+    else {
+        return Ok(());
+    };
+    // One message a minute per user is enough; more would only flood their inbox.
+    if links::last_issued(&state.db, Purpose::PasswordReset, user.id).await?.is_some_and(|at| at > now - Duration::minutes(1)) {
+        return Ok(());
     }
+    let mut tx = state.db.begin().await?;
+    let link = links::issue(
+        &mut tx,
+        state,
+        Purpose::PasswordReset,
+        Holder::User(user.id),
+        user.account_id,
+        None,
+        Duration::minutes(RESET_LINK_MINUTES),
+    )
+    .await?;
+    let mail = Mail::PasswordReset { name: &user.display_name, link: &link, valid_minutes: RESET_LINK_MINUTES };
+    enqueue(&mut tx, state, user.account_id, &user.email, mail).await?;
+    Actor::anonymous(user.account_id, &user.email, now)
+        .audit(&mut tx, Action::UserPasswordResetRequested, Record::user(user.id), serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
 
-    /// How many new hashes were computed since start.
-    pub fn hashes(&self) -> u64 {
-        self.hashes.load(Ordering::Relaxed)
-    }
+/// What a reset link is now: it works only for an active user.
+pub async fn reset_link_state(state: &AppState, token: &str) -> Result<LinkState, AppError> {
+    let Some(link) = links::inspect(&state.db, state, Purpose::PasswordReset, token).await? else {
+        return Ok(LinkState::Unknown);
+    };
+    let Holder::User(user_id) = link.holder else {
+        return Ok(LinkState::Unknown);
+    };
+    let active = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND status = 'active' AND account_id IS NOT DISTINCT FROM $2) AS "active!""#,
+        user_id,
+        link.account_id
+    )
+    .fetch_one(&state.db)
+    .await?;
+    // A withdrawn reset link (a newer one was sent, or another was used) reads as used: the
+    // page says the same for both, and asks for a new link.
+    Ok(match link.state {
+        _ if !active => LinkState::Unknown,
+        LinkState::Revoked => LinkState::Used,
+        other => other,
+    })
+}
 
-    /// How many candidate passwords were checked against a stored hash since start.
-    pub fn real_verifications(&self) -> u64 {
-        self.real_verifications.load(Ordering::Relaxed)
-    }
-
-    pub async fn hash(&self, password: &Password) -> Result<String, AppError> {
-        self.hashes.fetch_add(1, Ordering::Relaxed);
-        let secret = password.expose().to_owned();
-        self.run(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string())
-        })
-        .await?
-        .map_err(internal)
-    }
-
-    /// Whether `candidate` matches `stored`. With no stored hash (unknown user, or a user who
-    /// never set a password) a dummy hash is verified and the answer is `false`.
-    pub async fn verify(&self, candidate: &str, stored: Option<&str>) -> Result<bool, AppError> {
-        let candidate = candidate.to_owned();
-        let (hash, real) = match stored {
-            Some(hash) => (hash.to_owned(), true),
-            None => (self.dummy_hash.as_ref().clone(), false),
-        };
-        if real {
-            self.real_verifications.fetch_add(1, Ordering::Relaxed);
+/// Sets the new password chosen through a reset link.
+pub async fn reset_password(state: &AppState, token: &str, password: &str, password_confirm: &str) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let link = match links::redeem(&mut tx, state, Purpose::PasswordReset, token).await? {
+        Ok(link) => link,
+        Err(LinkState::Used | LinkState::Revoked) => {
+            return Err(AppError::Refused("This link has already been used. Ask for a new one.".into()))
         }
-        self.verifications.fetch_add(1, Ordering::Relaxed);
-        let matched = self
-            .run(move || {
-                PasswordHash::new(&hash)
-                    .map(|parsed| argon2().verify_password(candidate.as_bytes(), &parsed).is_ok())
-                    .unwrap_or(false)
-            })
-            .await?;
-        Ok(real && matched)
-    }
-
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(internal)?;
-        tokio::task::spawn_blocking(work).await.map_err(internal)
-    }
+        Err(LinkState::Expired) => return Err(AppError::Refused("This link has expired. Ask for a new one.".into())),
+        Err(_) => return Err(AppError::Refused("This link is not valid. Ask for a new one.".into())),
+    };
+    let not_valid = || AppError::Refused("This link is not valid. Ask for a new one.".into());
+    let Holder::User(user_id) = link.holder else {
+        return Err(not_valid());
+    };
+    let user = sqlx::query!(
+        "SELECT email, display_name, account_id FROM users
+          WHERE id = $1 AND status = 'active' AND account_id IS NOT DISTINCT FROM $2
+          FOR NO KEY UPDATE",
+        user_id,
+        link.account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(not_valid)?;
+    let password = validate_new_password(password, password_confirm, &user.email).map_err(AppError::Validation)?;
+    let hash = state.passwords.hash(&password).await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $3, password_changed_at = $4, must_change_password = false,
+                          password_expires_at = NULL, updated_at = $4
+          WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2",
+        user_id,
+        user.account_id,
+        hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    // This link is spent, and so is every other reset link the user still holds.
+    links::revoke(&mut tx, Purpose::PasswordReset, Holder::User(user_id), now).await?;
+    let ended = session::end_all(&mut tx, user_id).await?;
+    Actor::person(user.account_id, user_id, &user.email, now)
+        .audit(&mut tx, Action::UserPasswordReset, Record::user(user_id), Changes::default().secret("password"))
+        .await?;
+    let sign_in_link = format!("{}/sign-in", state.config.base_url());
+    let mail = Mail::PasswordChanged { name: &user.display_name, sign_in_link: &sign_in_link, occasion: Occasion::now(now) };
+    enqueue(&mut tx, state, user.account_id, &user.email, mail).await?;
+    tx.commit().await?;
+    // A new password by link lifts any lock-out of the address's sign-in.
+    throttle::clear(&state.db, &throttle::email_key(&super::addresses::fold(&state.db, &user.email).await?)).await?;
+    tracing::info!(user_id, sessions_ended = ended, "password reset by link");
+    Ok(())
 }
 
-/// A strong temporary password (20 characters from an unambiguous alphabet, about 116 bits)
-/// that still reads well when copied from an e-mail.
-pub fn generate_temporary() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    let chars: Vec<char> = (0..20).map(|_| *ALPHABET.choose(&mut rng).expect("non-empty") as char).collect();
-    chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn hashes_verify_and_use_argon2id_with_owasp_parameters() {
-        let hasher = PasswordHasher::new(2);
-        let password = Password::parse("violet-kettle-onward", None).unwrap();
-        let hash = hasher.hash(&password).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(hasher.verify("violet-kettle-onward", Some(&hash)).await.unwrap());
-        assert!(!hasher.verify("violet-kettle-onwarD", Some(&hash)).await.unwrap());
-        assert_eq!(hasher.real_verifications(), 2);
+/// Changes the signed-in user's password, the current one required; guesses of it count
+/// towards the same limits as sign-in guesses. Every session ends; this one goes on afresh.
+pub async fn change_password(
+    state: &AppState,
+    user: &SignedIn,
+    current_password: &str,
+    password: &str,
+    password_confirm: &str,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let stored = sqlx::query_scalar!(
+        "SELECT password_hash FROM users WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2",
+        user.user_id(),
+        user.account_id()
+    )
+    .fetch_one(&state.db)
+    .await?;
+    let mut errors = FieldErrors::default();
+    if current_password.is_empty() {
+        errors.add(CURRENT_PASSWORD, "Enter your current password.");
     }
-
-    #[tokio::test]
-    async fn unknown_users_never_match_even_with_the_dummy_password() {
-        let hasher = PasswordHasher::new(1);
-        assert!(!hasher.verify("no user has this password", None).await.unwrap());
-        assert_eq!(hasher.real_verifications(), 0, "the dummy hash is not a real verification");
+    let new_password = match validate_new_password(password, password_confirm, user.email()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
     }
-
-    #[test]
-    fn temporary_passwords_pass_the_policy() {
-        let temp = generate_temporary();
-        assert_eq!(temp.len(), 23);
-        assert!(Password::parse(&temp, None).is_ok());
-        assert_ne!(temp, generate_temporary());
+    let email_key = throttle::email_key(&super::addresses::fold(&state.db, user.email()).await?);
+    let address_key = request_client_ip().map(|ip| throttle::address_key(&ip));
+    let keys: Vec<_> = std::iter::once(email_key.clone()).chain(address_key.clone()).collect();
+    let allowed = throttle::reserve(&state.db, &keys, now).await?;
+    let matched = state.passwords.verify(current_password, if allowed { stored.as_deref() } else { None }).await?;
+    if !allowed {
+        return Err(AppError::Refused("Too many attempts with a wrong password. Wait a few minutes, then try again.".into()));
     }
+    if !matched {
+        return Err(AppError::field(CURRENT_PASSWORD, "This is not your current password."));
+    }
+    throttle::succeeded(&state.db, &email_key, address_key.as_ref()).await?;
+    let new_password = new_password.expect("validated above");
+    if new_password.expose() == current_password {
+        return Err(AppError::field(crate::ui::PASSWORD_FIELD, "Choose a password different from the current one."));
+    }
+    let hash = state.passwords.hash(&new_password).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $3, password_changed_at = $4, must_change_password = false,
+                          password_expires_at = NULL, updated_at = $4
+          WHERE id = $1 AND account_id IS NOT DISTINCT FROM $2",
+        user.user_id(),
+        user.account_id(),
+        hash,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    // Every session ends, this one included (the user continues in a fresh one), and so do
+    // reset links asked for before: they were for the old password.
+    links::revoke(&mut tx, Purpose::PasswordReset, Holder::User(user.user_id()), now).await?;
+    session::end_all(&mut tx, user.user_id()).await?;
+    session::start(&mut tx, state, user.user_id(), user.account_id()).await?;
+    Actor::signed_in(user, now)
+        .audit(&mut tx, Action::UserPasswordChanged, Record::user(user.user_id()), Changes::default().secret("password"))
+        .await?;
+    let sign_in_link = format!("{}/sign-in", state.config.base_url());
+    let mail = Mail::PasswordChanged { name: user.display_name(), sign_in_link: &sign_in_link, occasion: Occasion::now(now) };
+    enqueue(&mut tx, state, user.account_id(), user.email(), mail).await?;
+    tx.commit().await?;
+    Ok(())
 }

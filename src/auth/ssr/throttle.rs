@@ -117,6 +117,18 @@ pub async fn succeeded(db: &PgPool, email: &Key, address: Option<&Key>) -> Resul
     Ok(())
 }
 
+/// Deletes counters a day after their last attempt, unless still locked.
+pub async fn clean_up(db: &PgPool, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!(
+        "DELETE FROM sign_in_throttle WHERE last_failure_at < $1 AND (locked_until IS NULL OR locked_until < $2)",
+        now - Duration::days(1),
+        now,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Lifts every count and lock of an e-mail (a successful password reset).
 pub async fn clear(db: &PgPool, email: &Key) -> Result<(), AppError> {
     sqlx::query!("DELETE FROM sign_in_throttle WHERE key = $1", email.key).execute(db).await?;

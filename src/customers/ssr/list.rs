@@ -13,7 +13,12 @@
 //! spliced into it.
 
 use super::super::*;
-use crate::{auth::ssr::sessions::Staff, error::AppError};
+use crate::{
+    error::AppError,
+    permissions::{grant::CustomersView, Permission},
+    server::capability::{Allowed, Staff},
+    ui::PAGE_SIZES,
+};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -298,7 +303,7 @@ struct Head {
 }
 
 async fn head(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> Result<Head, AppError> {
-    let scope_top = if staff.user.is_administrator() { None } else { Some(staff.company_id) };
+    let scope_top = if staff.is_administrator() { None } else { Some(staff.company_id()) };
     let row = sqlx::query!(
         r#"SELECT u.customer_page_size, a.customer_count,
                   (SELECT member_count FROM customer_groups WHERE account_id = $1 AND id = $3) AS group_total,
@@ -308,8 +313,8 @@ async fn head(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> 
                       (SELECT array_agg(id) FROM companies WHERE account_id = $1 AND path @> ARRAY[$5::bigint]) END AS owners
              FROM users u JOIN accounts a ON a.id = u.account_id
             WHERE u.account_id = $1 AND u.id = $2"#,
-        staff.account_id,
-        staff.user.user_id,
+        staff.account_id(),
+        staff.user_id(),
         query.group,
         scope_top,
         query.owner
@@ -326,8 +331,9 @@ async fn head(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> 
     })
 }
 
-pub async fn list(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> Result<CustomerList, AppError> {
-    let account_id = staff.account_id;
+pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>, query: &CustomerQuery) -> Result<CustomerList, AppError> {
+    let staff = allowed.staff();
+    let account_id = staff.account_id();
     let head = head(&mut *conn, staff, query).await?;
     // A size in the address is the user's new choice, remembered for next time.
     let size = match query.size {
@@ -336,7 +342,7 @@ pub async fn list(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery)
                 sqlx::query!(
                     "UPDATE users SET customer_page_size = $3 WHERE account_id = $1 AND id = $2",
                     account_id,
-                    staff.user.user_id,
+                    staff.user_id(),
                     size as i32
                 )
                 .execute(&mut *conn)
@@ -480,9 +486,9 @@ pub async fn list(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery)
         page_size: size,
         next,
         previous,
-        can_create: false,
-        can_edit: false,
-        can_delete: false,
+        can_create: staff.holds(Permission::CustomersCreate),
+        can_edit: staff.holds(Permission::CustomersEdit),
+        can_delete: staff.holds(Permission::CustomersDelete),
     })
 }
 

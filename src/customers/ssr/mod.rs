@@ -1,66 +1,191 @@
-//! Server-only customer work: scope checks, writes (each inside the caller's transaction, with
-//! its audit row), the counters the list and billing read, and the list engine.
+//! Every query of customers. Here: the scope check that makes a [`CustomerRef`], the reads of
+//! one customer and of the form's choices, titles, and the one insert; the changes are in
+//! `writes` (staff) and `portal` (customer users), the list engine in `list`.
 
 pub mod list;
+pub mod portal;
 pub mod seed;
+pub mod writes;
 
-use super::{BulkResult, CustomerFields, DeletionPreview, NO_REGISTERED_ACCOUNT};
+use super::{CustomerChoices, CustomerDetail, CustomerFields, CUSTOMER_TYPE, OWNER_COMPANY, PARENT};
 use crate::{
-    audit::ssr::{self as audit, Changes},
-    auth::ssr::sessions::Staff,
-    companies::ssr::{company_in_scope, scope_root},
+    companies::ssr::{company_in_scope, scope_companies, scope_root},
     error::AppError,
+    permissions::{grant::CustomersView, Permission},
     server::{
+        capability::{Allowed, Staff},
         errors::{db_error, Unique},
-        state::AppState,
     },
-    validation::Email,
 };
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-pub const TITLE_TAKEN: Unique =
-    Unique { constraint: "customers_title_key", field: "title", message: "A customer with this title already exists." };
+pub const TITLE_TAKEN: Unique = Unique { constraint: "customers_title_key", field: super::TITLE.name, message: "A customer with this title already exists." };
 
+/// A customer the caller may act on: only [`customer_in_scope`] makes one, inside the
+/// transaction that locked it.
+#[derive(Debug)]
 pub struct CustomerRef {
-    pub id: i64,
-    pub title: String,
-    pub owner_company_id: i64,
-    pub parent_id: Option<i64>,
-    pub version: i32,
+    id: i64,
+    title: String,
+    owner_company_id: i64,
+    version: i32,
 }
 
-/// The companies whose customers the caller may act on; `None` means the whole account.
-pub async fn scope_companies(conn: &mut PgConnection, staff: &Staff) -> Result<Option<Vec<i64>>, AppError> {
-    if staff.user.is_administrator() {
-        return Ok(None);
+impl CustomerRef {
+    pub fn id(&self) -> i64 {
+        self.id
     }
-    let top = scope_root(&mut *conn, staff).await?;
-    let ids = sqlx::query_scalar!(
-        "SELECT id FROM companies WHERE account_id = $1 AND path @> ARRAY[$2::bigint]",
-        staff.account_id,
-        top
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(Some(ids))
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    pub fn owner_company_id(&self) -> i64 {
+        self.owner_company_id
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
 }
 
 /// The customer `id`, if it is in the caller's account and owned within their scope; "not
 /// found" otherwise. Locks the row for the transaction.
 pub async fn customer_in_scope(conn: &mut PgConnection, staff: &Staff, id: i64) -> Result<CustomerRef, AppError> {
     let scope = scope_companies(&mut *conn, staff).await?;
-    sqlx::query_as!(
-        CustomerRef,
-        "SELECT id, title, owner_company_id, parent_id, version FROM customers
+    let row = sqlx::query!(
+        "SELECT id, title, owner_company_id, version FROM customers
           WHERE account_id = $1 AND id = $2 AND ($3::bigint[] IS NULL OR owner_company_id = ANY($3))
           FOR NO KEY UPDATE",
-        staff.account_id,
+        staff.account_id(),
         id,
         scope.as_deref()
     )
     .fetch_optional(conn)
     .await?
-    .ok_or(AppError::NotFound)
+    .ok_or(AppError::NotFound)?;
+    Ok(CustomerRef { id: row.id, title: row.title, owner_company_id: row.owner_company_id, version: row.version })
+}
+
+/// Locks every selected customer; refuses the whole selection if any is outside the caller's
+/// account or scope.
+async fn all_in_scope(conn: &mut PgConnection, staff: &Staff, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+    let scope = scope_companies(&mut *conn, staff).await?;
+    let rows = sqlx::query!(
+        "SELECT id, title FROM customers
+          WHERE account_id = $1 AND id = ANY($2) AND ($3::bigint[] IS NULL OR owner_company_id = ANY($3))
+          ORDER BY id FOR NO KEY UPDATE",
+        staff.account_id(),
+        ids,
+        scope.as_deref()
+    )
+    .fetch_all(conn)
+    .await?;
+    if rows.len() != ids.len() {
+        return Err(AppError::NotFound);
+    }
+    Ok(rows.into_iter().map(|r| (r.id, r.title)).collect())
+}
+
+/// The selected customers and everything below them.
+async fn with_descendants(conn: &mut PgConnection, account_id: i64, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"WITH RECURSIVE down AS (
+               SELECT id FROM customers WHERE account_id = $1 AND id = ANY($2)
+               UNION
+               SELECT c.id FROM customers c JOIN down ON c.account_id = $1 AND c.parent_id = down.id
+           )
+           SELECT id AS "id!" FROM down"#,
+        account_id,
+        ids
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One customer as its page shows it.
+pub async fn detail(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>, id: i64) -> Result<CustomerDetail, AppError> {
+    let staff = allowed.staff();
+    let customer = customer_in_scope(&mut *conn, staff, id).await?;
+    let row = sqlx::query!(
+        r#"SELECT c.title, c.company_name, c.email, c.phone, c.country, c.state, c.city, c.address, c.address2, c.zip,
+                  c.description, c.customer_type_id, t.name AS type_name, c.owner_company_id, o.name AS owner_name,
+                  c.parent_id, p.title AS "parent_title?", c.group_ids, c.created_at, c.version,
+                  (SELECT count(*) FROM customers s WHERE s.account_id = c.account_id AND s.parent_id = c.id) AS "children!",
+                  (SELECT count(*) FROM users u WHERE u.account_id = c.account_id AND u.customer_id = c.id) AS "users!"
+             FROM customers c
+             JOIN customer_types t ON t.account_id = c.account_id AND t.id = c.customer_type_id
+             JOIN companies o ON o.account_id = c.account_id AND o.id = c.owner_company_id
+             LEFT JOIN customers p ON p.account_id = c.account_id AND p.id = c.parent_id
+            WHERE c.account_id = $1 AND c.id = $2"#,
+        staff.account_id(),
+        customer.id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(CustomerDetail {
+        id,
+        title: row.title,
+        company_name: row.company_name,
+        email: row.email,
+        phone: row.phone,
+        country: row.country,
+        state: row.state,
+        city: row.city,
+        address: row.address,
+        address2: row.address2,
+        zip: row.zip,
+        description: row.description,
+        customer_type_id: row.customer_type_id,
+        type_name: row.type_name,
+        owner_company_id: row.owner_company_id,
+        owner_company: row.owner_name,
+        parent: row.parent_id.zip(row.parent_title),
+        group_ids: row.group_ids,
+        sub_customers: row.children,
+        customer_users: row.users,
+        created_at: row.created_at,
+        version: row.version,
+        can_edit: staff.holds(Permission::CustomersEdit),
+        can_delete: staff.holds(Permission::CustomersDelete),
+        can_view_audit: staff.holds(Permission::AuditView),
+        can_view_users: staff.holds(Permission::CustomerUsersView),
+    })
+}
+
+/// What the customer forms offer: the account's types (the default first), the companies in
+/// the caller's scope, the account's groups.
+pub async fn choices(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>) -> Result<CustomerChoices, AppError> {
+    let staff = allowed.staff();
+    let types = sqlx::query!(
+        "SELECT id, name, is_default FROM customer_types WHERE account_id = $1 ORDER BY is_default DESC, lower(name)",
+        staff.account_id()
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let top = scope_root(&mut *conn, staff).await?;
+    let companies = sqlx::query!(
+        r#"SELECT id, name, cardinality(path) AS "depth!" FROM companies
+            WHERE account_id = $1 AND path @> ARRAY[$2::bigint] ORDER BY path"#,
+        staff.account_id(),
+        top
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let base = companies.first().map(|c| c.depth).unwrap_or(1);
+    let groups = sqlx::query!("SELECT id, name FROM customer_groups WHERE account_id = $1 ORDER BY lower(name)", staff.account_id())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(CustomerChoices {
+        default_type: types.iter().find(|t| t.is_default).map(|t| t.id),
+        types: types.into_iter().map(|t| (t.id, t.name)).collect(),
+        companies: companies
+            .into_iter()
+            .map(|c| (c.id, format!("{}{}", "— ".repeat((c.depth - base).max(0) as usize), c.name)))
+            .collect(),
+        groups: groups.into_iter().map(|g| (g.id, g.name)).collect(),
+    })
 }
 
 async fn title_taken(conn: &mut PgConnection, account_id: i64, title: &str) -> Result<bool, AppError> {
@@ -111,16 +236,16 @@ pub async fn free_title(conn: &mut PgConnection, account_id: i64, title: &str, s
     unreachable!("some number is always free")
 }
 
-async fn type_of_account(conn: &mut PgConnection, staff: &Staff, type_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar!("SELECT name FROM customer_types WHERE account_id = $1 AND id = $2", staff.account_id, type_id)
+async fn type_of_account(conn: &mut PgConnection, account_id: i64, type_id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar!("SELECT name FROM customer_types WHERE account_id = $1 AND id = $2", account_id, type_id)
         .fetch_optional(conn)
         .await?
-        .ok_or_else(|| AppError::field("customer_type_id", "Choose a customer type from the list."))
+        .ok_or_else(|| AppError::field(CUSTOMER_TYPE.name, "Choose a customer type from the list."))
 }
 
 async fn owner_in_scope(conn: &mut PgConnection, staff: &Staff, owner_id: i64) -> Result<String, AppError> {
-    company_in_scope(conn, staff, owner_id).await.map(|c| c.name).map_err(|e| match e {
-        AppError::NotFound => AppError::field("owner_company_id", "Choose a company you manage."),
+    company_in_scope(conn, staff, owner_id).await.map(|c| c.name().to_owned()).map_err(|e| match e {
+        AppError::NotFound => AppError::field(OWNER_COMPANY.name, "Choose a company you manage."),
         other => other,
     })
 }
@@ -141,13 +266,13 @@ async fn resolve_parent(
     let parent = sqlx::query!(
         "SELECT id, title FROM customers
           WHERE account_id = $1 AND title_sort = lower($2) AND ($3::bigint[] IS NULL OR owner_company_id = ANY($3))",
-        staff.account_id,
+        staff.account_id(),
         title,
         scope.as_deref()
     )
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| AppError::field("parent", "No customer you manage has this title."))?;
+    .ok_or_else(|| AppError::field(PARENT, "No customer you manage has this title."))?;
     if let Some(moving) = moving {
         let cycle = sqlx::query_scalar!(
             r#"WITH RECURSIVE up AS (
@@ -156,39 +281,41 @@ async fn resolve_parent(
                    SELECT c.id, c.parent_id FROM customers c JOIN up ON c.account_id = $1 AND c.id = up.parent_id
                )
                SELECT EXISTS (SELECT 1 FROM up WHERE id = $3) AS "cycle!""#,
-            staff.account_id,
+            staff.account_id(),
             parent.id,
             moving
         )
         .fetch_one(&mut *conn)
         .await?;
         if cycle {
-            return Err(AppError::field("parent", "A customer cannot be placed under itself or one of its own sub-customers."));
+            return Err(AppError::field(PARENT, "A customer cannot be placed under itself or one of its own sub-customers."));
         }
     }
     Ok(Some((parent.id, parent.title)))
 }
 
-pub async fn insert_customer(
-    conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
-    fields: &CustomerFields,
-    type_id: i64,
-    owner_id: i64,
-    parent_title: &str,
-) -> Result<i64, AppError> {
-    let now = state.clock.now();
-    let type_name = type_of_account(&mut *conn, staff, type_id).await?;
-    let owner = owner_in_scope(&mut *conn, staff, owner_id).await?;
-    let parent = resolve_parent(&mut *conn, staff, parent_title, None).await?;
+/// A customer row as it is inserted.
+struct NewCustomer<'a> {
+    fields: &'a CustomerFields,
+    /// The title it gets (the fields' own, or a free one the portal found).
+    title: &'a str,
+    customer_type_id: i64,
+    owner_company_id: i64,
+    parent_id: Option<i64>,
+}
+
+/// The one insert of a customer, counted in the account's number of customers. A title the
+/// account already has answers [`TITLE_TAKEN`]. Only this module's capability-checked writes
+/// call it.
+async fn insert(conn: &mut PgConnection, account_id: i64, new: &NewCustomer<'_>, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let fields = new.fields;
     let id = sqlx::query_scalar!(
         "INSERT INTO customers (account_id, title, company_name, email, phone, country, state, city, address, address2,
                                 zip, description, customer_type_id, owner_company_id, parent_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
          RETURNING id",
-        staff.account_id,
-        fields.title,
+        account_id,
+        new.title,
         fields.company_name,
         fields.email,
         fields.phone,
@@ -199,79 +326,58 @@ pub async fn insert_customer(
         fields.address2,
         fields.zip,
         fields.description,
-        type_id,
-        owner_id,
-        parent.as_ref().map(|p| p.0),
+        new.customer_type_id,
+        new.owner_company_id,
+        new.parent_id,
         now
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| db_error(e, &[TITLE_TAKEN]))?;
-    sqlx::query!("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1", staff.account_id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.created",
-            record_type: "customer",
-            record_id: Some(id),
-            changes: serde_json::json!({
-                "title": fields.title, "type": type_name, "owner": owner, "parent": parent.map(|p| p.1),
-            }),
-        },
-    )
-    .await?;
+    sqlx::query!("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1", account_id).execute(conn).await?;
     Ok(id)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn update_customer(
+/// Where a customer sits: its type, owner company and parent (staff edits change it; the
+/// portal's never do).
+struct Placed {
+    customer_type_id: i64,
+    owner_company_id: i64,
+    parent_id: Option<i64>,
+}
+
+/// The one update of a customer: its details under `title`, and its placement when given.
+/// Returns the new version and what changed, for the audit row.
+async fn update_row(
     conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
+    account_id: i64,
     id: i64,
-    version: i32,
     fields: &CustomerFields,
-    type_id: i64,
-    owner_id: i64,
-    parent_title: &str,
-) -> Result<i32, AppError> {
-    let now = state.clock.now();
-    if !parent_title.trim().is_empty() {
-        // Two customers each placed under the other would both pass the cycle check: moves in
-        // the tree take their turn.
-        crate::server::locks::lock(&mut *conn, crate::server::locks::Guarded::CustomerTree, staff.account_id).await?;
-    }
-    let current = customer_in_scope(&mut *conn, staff, id).await?;
-    if current.version != version {
-        return Err(AppError::Conflict);
-    }
-    type_of_account(&mut *conn, staff, type_id).await?;
-    owner_in_scope(&mut *conn, staff, owner_id).await?;
-    let parent = resolve_parent(&mut *conn, staff, parent_title, Some(id)).await?;
+    title: &str,
+    placed: Option<&Placed>,
+    now: DateTime<Utc>,
+) -> Result<(i32, crate::services::audit::Changes), AppError> {
     let before = sqlx::query!(
         "SELECT title, company_name, email, phone, country, state, city, address, address2, zip, description,
                 customer_type_id, owner_company_id, parent_id
            FROM customers WHERE account_id = $1 AND id = $2",
-        staff.account_id,
+        account_id,
         id
     )
     .fetch_one(&mut *conn)
     .await?;
     let new_version = sqlx::query_scalar!(
         "UPDATE customers SET title = $3, company_name = $4, email = $5, phone = $6, country = $7, state = $8, city = $9,
-                              address = $10, address2 = $11, zip = $12, description = $13, customer_type_id = $14,
-                              owner_company_id = $15, parent_id = $16, updated_at = $17, version = version + 1
+                              address = $10, address2 = $11, zip = $12, description = $13,
+                              customer_type_id = COALESCE($14, customer_type_id),
+                              owner_company_id = COALESCE($15, owner_company_id),
+                              parent_id = CASE WHEN $17 THEN $16 ELSE parent_id END,
+                              updated_at = $18, version = version + 1
           WHERE account_id = $1 AND id = $2
           RETURNING version",
-        staff.account_id,
+        account_id,
         id,
-        fields.title,
+        title,
         fields.company_name,
         fields.email,
         fields.phone,
@@ -282,16 +388,17 @@ pub async fn update_customer(
         fields.address2,
         fields.zip,
         fields.description,
-        type_id,
-        owner_id,
-        parent.as_ref().map(|p| p.0),
+        placed.map(|p| p.customer_type_id),
+        placed.map(|p| p.owner_company_id),
+        placed.and_then(|p| p.parent_id),
+        placed.is_some(),
         now
     )
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| db_error(e, &[TITLE_TAKEN]))?;
-    let changes = Changes::default()
-        .field("title", &before.title, &fields.title)
+    let mut changes = crate::services::audit::Changes::default()
+        .field("title", &before.title, &title.to_owned())
         .field("company_name", &before.company_name, &fields.company_name)
         .field("email", &before.email, &fields.email)
         .field("phone", &before.phone, &fields.phone)
@@ -301,413 +408,12 @@ pub async fn update_customer(
         .field("address", &before.address, &fields.address)
         .field("address2", &before.address2, &fields.address2)
         .field("zip", &before.zip, &fields.zip)
-        .field("description", &before.description, &fields.description)
-        .field("customer_type_id", &before.customer_type_id, &type_id)
-        .field("owner_company_id", &before.owner_company_id, &owner_id)
-        .field("parent_id", &before.parent_id, &parent.as_ref().map(|p| p.0));
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.updated",
-            record_type: "customer",
-            record_id: Some(id),
-            changes: changes.into_value(),
-        },
-    )
-    .await?;
-    Ok(new_version)
-}
-
-/// Locks every selected customer; refuses the whole selection if any is outside the caller's
-/// account or scope.
-async fn all_in_scope(conn: &mut PgConnection, staff: &Staff, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
-    let scope = scope_companies(&mut *conn, staff).await?;
-    let rows = sqlx::query!(
-        "SELECT id, title FROM customers
-          WHERE account_id = $1 AND id = ANY($2) AND ($3::bigint[] IS NULL OR owner_company_id = ANY($3))
-          ORDER BY id FOR NO KEY UPDATE",
-        staff.account_id,
-        ids,
-        scope.as_deref()
-    )
-    .fetch_all(conn)
-    .await?;
-    if rows.len() != ids.len() {
-        return Err(AppError::NotFound);
+        .field("description", &before.description, &fields.description);
+    if let Some(p) = placed {
+        changes = changes
+            .field("customer_type_id", &before.customer_type_id, &p.customer_type_id)
+            .field("owner_company_id", &before.owner_company_id, &p.owner_company_id)
+            .field("parent_id", &before.parent_id, &p.parent_id);
     }
-    Ok(rows.into_iter().map(|r| (r.id, r.title)).collect())
-}
-
-/// The selected customers and everything below them.
-async fn with_descendants(conn: &mut PgConnection, account_id: i64, ids: &[i64]) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar!(
-        r#"WITH RECURSIVE down AS (
-               SELECT id FROM customers WHERE account_id = $1 AND id = ANY($2)
-               UNION
-               SELECT c.id FROM customers c JOIN down ON c.account_id = $1 AND c.parent_id = down.id
-           )
-           SELECT id AS "id!" FROM down"#,
-        account_id,
-        ids
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-pub async fn deletion_preview(conn: &mut PgConnection, staff: &Staff, ids: &[i64]) -> Result<DeletionPreview, AppError> {
-    let selected = all_in_scope(&mut *conn, staff, ids).await?;
-    let all = with_descendants(&mut *conn, staff.account_id, ids).await?;
-    let users = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM users WHERE account_id = $1 AND customer_id = ANY($2)"#,
-        staff.account_id,
-        &all
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(DeletionPreview {
-        titles: selected.into_iter().map(|(_, t)| t).collect(),
-        sub_customers: all.len() as i64 - ids.len() as i64,
-        customer_users: users,
-    })
-}
-
-pub async fn delete_customers(
-    conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
-    ids: &[i64],
-) -> Result<BulkResult, AppError> {
-    let now = state.clock.now();
-    let preview = deletion_preview(&mut *conn, staff, ids).await?;
-    let all = with_descendants(&mut *conn, staff.account_id, ids).await?;
-    // Sub-customers outside the caller's scope would go too: refuse instead.
-    let scope = scope_companies(&mut *conn, staff).await?;
-    if let Some(scope) = &scope {
-        let outside = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "count!" FROM customers WHERE account_id = $1 AND id = ANY($2) AND NOT owner_company_id = ANY($3)"#,
-            staff.account_id,
-            &all,
-            scope
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if outside > 0 {
-            return Err(AppError::Refused(
-                "Some sub-customers belong to companies you do not manage; ask someone who manages them.".into(),
-            ));
-        }
-    }
-    let users = sqlx::query_scalar!(
-        "DELETE FROM users WHERE account_id = $1 AND customer_id = ANY($2) RETURNING id",
-        staff.account_id,
-        &all
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    // Group counters lose the deleted members.
-    sqlx::query!(
-        "UPDATE customer_groups g SET member_count = g.member_count - d.n
-           FROM (SELECT gid, count(*) AS n FROM customers, unnest(group_ids) AS gid
-                  WHERE account_id = $1 AND id = ANY($2) GROUP BY gid) d
-          WHERE g.account_id = $1 AND g.id = d.gid",
-        staff.account_id,
-        &all
-    )
-    .execute(&mut *conn)
-    .await?;
-    // Children point at parents: clear the links inside the set, then delete it.
-    sqlx::query!("UPDATE customers SET parent_id = NULL WHERE account_id = $1 AND id = ANY($2)", staff.account_id, &all)
-        .execute(&mut *conn)
-        .await?;
-    let deleted = sqlx::query!("DELETE FROM customers WHERE account_id = $1 AND id = ANY($2)", staff.account_id, &all)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected() as i64;
-    sqlx::query!("UPDATE accounts SET customer_count = customer_count - $2 WHERE id = $1", staff.account_id, deleted)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.deleted",
-            record_type: "customer",
-            record_id: (ids.len() == 1).then(|| ids[0]),
-            changes: serde_json::json!({
-                "customers": preview.titles,
-                "sub_customers": preview.sub_customers,
-                "customer_users": users.len(),
-            }),
-        },
-    )
-    .await?;
-    let message = match (ids.len(), preview.sub_customers) {
-        (1, 0) => format!("{} was deleted.", preview.titles[0]),
-        (1, n) => format!("{} and {n} sub-customers were deleted.", preview.titles[0]),
-        (k, 0) => format!("{k} customers were deleted."),
-        (k, n) => format!("{k} customers and {n} sub-customers were deleted."),
-    };
-    Ok(BulkResult { message })
-}
-
-pub async fn change_type(
-    conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
-    ids: &[i64],
-    type_id: i64,
-) -> Result<BulkResult, AppError> {
-    let now = state.clock.now();
-    let type_name = type_of_account(&mut *conn, staff, type_id).await?;
-    all_in_scope(&mut *conn, staff, ids).await?;
-    sqlx::query!(
-        "UPDATE customers SET customer_type_id = $3, updated_at = $4, version = version + 1
-          WHERE account_id = $1 AND id = ANY($2)",
-        staff.account_id,
-        ids,
-        type_id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.type_changed",
-            record_type: "customer",
-            record_id: (ids.len() == 1).then(|| ids[0]),
-            changes: serde_json::json!({ "customers": ids, "type": type_name }),
-        },
-    )
-    .await?;
-    Ok(BulkResult { message: format!("{} {} now of type {type_name}.", ids.len(), if ids.len() == 1 { "customer is" } else { "customers are" }) })
-}
-
-pub async fn add_to_group(
-    conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
-    ids: &[i64],
-    group_id: i64,
-) -> Result<BulkResult, AppError> {
-    let now = state.clock.now();
-    let group = sqlx::query_scalar!(
-        "SELECT name FROM customer_groups WHERE account_id = $1 AND id = $2 FOR UPDATE",
-        staff.account_id,
-        group_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::field("group_id", "Choose a group from the list."))?;
-    all_in_scope(&mut *conn, staff, ids).await?;
-    let added = sqlx::query!(
-        "UPDATE customers SET group_ids = array_append(group_ids, $3), updated_at = $4, version = version + 1
-          WHERE account_id = $1 AND id = ANY($2) AND NOT group_ids @> ARRAY[$3::bigint]",
-        staff.account_id,
-        ids,
-        group_id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected() as i64;
-    sqlx::query!(
-        "UPDATE customer_groups SET member_count = member_count + $3 WHERE account_id = $1 AND id = $2",
-        staff.account_id,
-        group_id,
-        added
-    )
-    .execute(&mut *conn)
-    .await?;
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.added_to_group",
-            record_type: "customer_group",
-            record_id: Some(group_id),
-            changes: serde_json::json!({ "customers": ids, "group": group, "added": added }),
-        },
-    )
-    .await?;
-    let already = ids.len() as i64 - added;
-    let mut message = format!("{added} {} added to {group}.", if added == 1 { "customer was" } else { "customers were" });
-    if already > 0 {
-        message.push_str(&format!(" {already} already belonged to it."));
-    }
-    Ok(BulkResult { message })
-}
-
-pub async fn set_groups(
-    conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
-    id: i64,
-    groups: &[i64],
-    version: i32,
-) -> Result<i32, AppError> {
-    let now = state.clock.now();
-    let current = customer_in_scope(&mut *conn, staff, id).await?;
-    if current.version != version {
-        return Err(AppError::Conflict);
-    }
-    let mut wanted = groups.to_vec();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let known = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM customer_groups WHERE account_id = $1 AND id = ANY($2)"#,
-        staff.account_id,
-        &wanted
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if known != wanted.len() as i64 {
-        return Err(AppError::field("groups", "Choose groups from the list."));
-    }
-    let before = sqlx::query_scalar!("SELECT group_ids FROM customers WHERE account_id = $1 AND id = $2", staff.account_id, id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let added: Vec<i64> = wanted.iter().copied().filter(|g| !before.contains(g)).collect();
-    let removed: Vec<i64> = before.iter().copied().filter(|g| !wanted.contains(g)).collect();
-    let new_version = sqlx::query_scalar!(
-        "UPDATE customers SET group_ids = $3, updated_at = $4, version = version + 1 WHERE account_id = $1 AND id = $2
-         RETURNING version",
-        staff.account_id,
-        id,
-        &wanted,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE customer_groups SET member_count = member_count + CASE WHEN id = ANY($2) THEN 1 ELSE -1 END
-          WHERE account_id = $1 AND (id = ANY($2) OR id = ANY($3))",
-        staff.account_id,
-        &added,
-        &removed
-    )
-    .execute(&mut *conn)
-    .await?;
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.groups_changed",
-            record_type: "customer",
-            record_id: Some(id),
-            changes: Changes::default().field("groups", &before, &wanted).into_value(),
-        },
-    )
-    .await?;
-    Ok(new_version)
-}
-
-/// SPEC 4.4. The person must be a confirmed self-registration that no account has taken yet.
-/// Every cause of failure that depends on the address (none registered, taken by an account,
-/// or the customer title the person's name would give already used) gets the one answer
-/// [`NO_REGISTERED_ACCOUNT`], after the same work (the caller counts it as a refused address);
-/// a company name that is taken is said so before the address is looked at, so that says
-/// nothing of it.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_by_account(
-    conn: &mut PgConnection,
-    state: &AppState,
-    staff: &Staff,
-    email: &Email,
-    company_name: Option<String>,
-    type_id: i64,
-    owner_id: i64,
-) -> Result<i64, AppError> {
-    let now = state.clock.now();
-    let type_name = type_of_account(&mut *conn, staff, type_id).await?;
-    let owner = owner_in_scope(&mut *conn, staff, owner_id).await?;
-    if let Some(name) = &company_name {
-        if title_taken(&mut *conn, staff.account_id, name).await? {
-            return Err(AppError::field("company_name", "A customer with this title already exists. Enter another company name."));
-        }
-    }
-    let neutral = || AppError::field("email", NO_REGISTERED_ACCOUNT);
-    let person = sqlx::query!(
-        "SELECT id, display_name, email FROM users
-          WHERE lower(email) = $1 AND kind = 'registered' AND status = 'active' AND account_id IS NULL
-          FOR NO KEY UPDATE",
-        email.normalized()
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let title = company_name.clone().or_else(|| person.as_ref().map(|p| p.display_name.clone()));
-    let usable = match (&person, title) {
-        (Some(_), Some(title)) => {
-            let free = company_name.is_some() || !title_taken(&mut *conn, staff.account_id, &title).await?;
-            free.then_some(title)
-        }
-        _ => None,
-    };
-    let (Some(person), Some(title)) = (person, usable) else {
-        return Err(neutral());
-    };
-    let id = sqlx::query_scalar!(
-        "INSERT INTO customers (account_id, title, company_name, email, customer_type_id, owner_company_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        staff.account_id,
-        title,
-        company_name,
-        person.email,
-        type_id,
-        owner_id,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| match db_error(e, &[TITLE_TAKEN]) {
-        AppError::Validation(_) => neutral(),
-        other => other,
-    })?;
-    sqlx::query!(
-        "UPDATE users SET kind = 'customer', account_id = $2, customer_id = $3, updated_at = $4, version = version + 1
-          WHERE id = $1 AND account_id IS NULL",
-        person.id,
-        staff.account_id,
-        id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1", staff.account_id)
-        .execute(&mut *conn)
-        .await?;
-    // Their sessions started outside any account; they sign in again into the portal.
-    crate::auth::ssr::sessions::end_all(&mut *conn, person.id).await?;
-    audit::record(
-        conn,
-        now,
-        audit::Event {
-            account_id: Some(staff.account_id),
-            actor_id: Some(staff.user.user_id),
-            actor_label: &staff.user.email,
-            action: "customer.created_by_account",
-            record_type: "customer",
-            record_id: Some(id),
-            changes: serde_json::json!({ "title": title, "type": type_name, "owner": owner, "customer_user": person.email }),
-        },
-    )
-    .await?;
-    Ok(id)
+    Ok((new_version, changes))
 }

@@ -1,0 +1,121 @@
+use super::{Action, Record};
+use crate::{
+    error::AppError,
+    server::{
+        capability::{PortalUser, Staff},
+        http::request_client_ip,
+        session::SignedIn,
+    },
+};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+use sqlx::PgConnection;
+
+/// Who made a change, and when: every audit row is written through one.
+pub struct Actor {
+    account_id: Option<i64>,
+    user_id: Option<i64>,
+    label: String,
+    at: DateTime<Utc>,
+}
+
+impl Actor {
+    /// Someone acting outside any session: a failed sign-in, a password reset request, a
+    /// link used (`label` is the address they gave or were given).
+    pub fn anonymous(account_id: Option<i64>, label: &str, at: DateTime<Utc>) -> Self {
+        Self { account_id, user_id: None, label: label.to_owned(), at }
+    }
+
+    /// A person acting on their own behalf (signing in, using their link), known by id.
+    pub fn person(account_id: Option<i64>, user_id: i64, label: &str, at: DateTime<Utc>) -> Self {
+        Self { account_id, user_id: Some(user_id), label: label.to_owned(), at }
+    }
+
+    pub fn staff(staff: &Staff, at: DateTime<Utc>) -> Self {
+        Self::person(Some(staff.account_id()), staff.user_id(), staff.email(), at)
+    }
+
+    pub fn portal(portal: &PortalUser, at: DateTime<Utc>) -> Self {
+        Self::person(Some(portal.account_id()), portal.user_id(), portal.email(), at)
+    }
+
+    pub fn signed_in(user: &SignedIn, at: DateTime<Utc>) -> Self {
+        Self::person(user.account_id(), user.user_id(), user.email(), at)
+    }
+
+    /// The same person in another account (an account they just created).
+    pub fn in_account(mut self, account_id: i64) -> Self {
+        self.account_id = Some(account_id);
+        self
+    }
+
+    /// Writes the row, noting the company its record and its actor belong to now (a staff
+    /// user's company, a customer's owner, a customer user's customer's owner), so each
+    /// staff member sees the history of their own branch. Write it before deleting the
+    /// record it is about.
+    pub async fn audit(&self, conn: &mut PgConnection, action: Action, record: Record, changes: impl Into<Value>) -> Result<(), AppError> {
+        sqlx::query!(
+            "INSERT INTO audit_events
+               (account_id, occurred_at, actor_id, actor_label, action, record_type, record_id, client_ip, changes,
+                record_company_id, actor_company_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::bigint::text, $8, $9,
+                     CASE $6
+                       WHEN 'company' THEN (SELECT c.id FROM companies c WHERE c.account_id = $1 AND c.id = $7)
+                       WHEN 'customer' THEN (SELECT c.owner_company_id FROM customers c WHERE c.account_id = $1 AND c.id = $7)
+                       WHEN 'user' THEN (SELECT coalesce(u.company_id, c.owner_company_id) FROM users u
+                                           LEFT JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                                          WHERE u.account_id = $1 AND u.id = $7)
+                     END,
+                     (SELECT coalesce(u.company_id, c.owner_company_id) FROM users u
+                        LEFT JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                       WHERE u.account_id = $1 AND u.id = $3))",
+            self.account_id,
+            self.at,
+            self.user_id,
+            self.label,
+            action.key(),
+            record.kind.key(),
+            record.id,
+            request_client_ip(),
+            changes.into(),
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Collects `{"field": {"from": old, "to": new}}` for the fields that changed.
+#[derive(Default)]
+pub struct Changes(Map<String, Value>);
+
+impl Changes {
+    pub fn field<T: PartialEq + serde::Serialize>(mut self, name: &str, from: &T, to: &T) -> Self {
+        if from != to {
+            self.0.insert(name.to_owned(), json!({ "from": from, "to": to }));
+        }
+        self
+    }
+
+    /// Records a value as it now is (no earlier one).
+    pub fn value<T: serde::Serialize>(mut self, name: &str, value: &T) -> Self {
+        self.0.insert(name.to_owned(), json!(value));
+        self
+    }
+
+    /// Records that a secret changed without recording it.
+    pub fn secret(mut self, name: &str) -> Self {
+        self.0.insert(name.to_owned(), json!("changed"));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Changes> for Value {
+    fn from(changes: Changes) -> Self {
+        Value::Object(changes.0)
+    }
+}

@@ -1,0 +1,145 @@
+//! Reading staff users: the list with its filters, one user's page, and the choices of the
+//! user forms, all within the caller's scope.
+
+use super::{may_manage, visible_user};
+use crate::{
+    ui::MAX_PAGE,
+    companies::ssr::{choices, own_company, scope_root},
+    error::AppError,
+    permissions::{
+        grant::{UsersManage, UsersView},
+        Permission,
+    },
+    roles::ssr::{all_choices, assignable_choices},
+    server::capability::Allowed,
+    services::links::{open_until, Purpose},
+    users::{UserChoices, UserDetail, UserList, UserListItem, UserQuery, UserStatus},
+};
+use sqlx::PgConnection;
+
+pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, UsersView>, query: &UserQuery) -> Result<UserList, AppError> {
+    let staff = allowed.staff();
+    let page_size = query.page_size();
+    let page = query.page.clamp(1, MAX_PAGE);
+    let top = scope_root(&mut *conn, staff).await?;
+    let status = UserStatus::parse(&query.status).filter(|s| *s != UserStatus::Removed).map(|s| s.as_str());
+    let search = Some(query.q.trim().to_lowercase())
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let company = query.company.unwrap_or(top);
+    let rows = sqlx::query!(
+        r#"SELECT u.id, u.display_name, u.email, u.region, u.status, u.last_sign_in_at,
+                  r.name AS role_name, c.name AS company_name,
+                  (SELECT max(t.expires_at) FROM one_time_tokens t
+                    WHERE t.user_id = u.id AND t.purpose = 'invitation' AND t.used_at IS NULL
+                      AND t.revoked_at IS NULL) AS invitation_expires_at,
+                  count(*) OVER () AS "total!"
+             FROM users u
+             JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
+             JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
+            WHERE u.account_id = $1 AND u.kind = 'staff'
+              AND c.path @> ARRAY[$2::bigint] AND c.path @> ARRAY[$3::bigint]
+              AND CASE WHEN $4::text IS NULL THEN u.status IN ('active', 'invited') ELSE u.status = $4 END
+              AND ($5::bigint IS NULL OR u.role_id = $5)
+              AND ($6::text IS NULL OR lower(u.display_name) LIKE $6 OR lower(u.email) LIKE $6)
+            ORDER BY
+              CASE WHEN NOT $7 AND $8 = 'name' THEN lower(u.display_name) END ASC,
+              CASE WHEN $7 AND $8 = 'name' THEN lower(u.display_name) END DESC,
+              CASE WHEN NOT $7 AND $8 = 'email' THEN lower(u.email) END ASC,
+              CASE WHEN $7 AND $8 = 'email' THEN lower(u.email) END DESC,
+              CASE WHEN NOT $7 AND $8 = 'role' THEN r.rank END ASC,
+              CASE WHEN $7 AND $8 = 'role' THEN r.rank END DESC,
+              CASE WHEN NOT $7 AND $8 = 'company' THEN lower(c.name) END ASC,
+              CASE WHEN $7 AND $8 = 'company' THEN lower(c.name) END DESC,
+              CASE WHEN NOT $7 AND $8 = 'status' THEN u.status END ASC,
+              CASE WHEN $7 AND $8 = 'status' THEN u.status END DESC,
+              CASE WHEN NOT $7 AND $8 = 'last_sign_in' THEN u.last_sign_in_at END ASC NULLS FIRST,
+              CASE WHEN $7 AND $8 = 'last_sign_in' THEN u.last_sign_in_at END DESC NULLS LAST,
+              lower(u.display_name), u.id
+            LIMIT $9 OFFSET $10"#,
+        staff.account_id(),
+        top,
+        company,
+        status,
+        query.role,
+        search,
+        query.desc,
+        query.sort_key(),
+        page_size,
+        (page - 1) * page_size
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let users = rows
+        .into_iter()
+        .map(|r| UserListItem {
+            id: r.id,
+            display_name: r.display_name,
+            email: r.email,
+            role_name: r.role_name,
+            company_name: r.company_name,
+            region: r.region,
+            status: UserStatus::parse(&r.status).unwrap_or(UserStatus::Disabled),
+            last_sign_in_at: r.last_sign_in_at,
+            invitation_expires_at: r.invitation_expires_at,
+        })
+        .collect();
+    let roles = all_choices(&mut *conn, staff).await?;
+    let companies = choices(&mut *conn, staff).await?;
+    Ok(UserList { users, total, page, page_size, can_manage: staff.holds(Permission::UsersManage), roles, companies })
+}
+
+pub async fn detail(conn: &mut PgConnection, allowed: &Allowed<'_, UsersView>, id: i64) -> Result<UserDetail, AppError> {
+    let staff = allowed.staff();
+    let target = visible_user(&mut *conn, staff, id).await?;
+    let row = sqlx::query!(
+        r#"SELECT u.phone, u.description, u.created_at, u.last_sign_in_at, u.must_change_password,
+                  c.name AS company_name, r.name AS role_name
+             FROM users u
+             JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
+             JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
+            WHERE u.account_id = $1 AND u.id = $2"#,
+        staff.account_id(),
+        id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(UserDetail {
+        id,
+        can_manage: staff.holds(Permission::UsersManage) && may_manage(staff, &target.authority),
+        can_view_audit: staff.holds(Permission::AuditView),
+        is_self: target.is_self(staff),
+        invitation_expires_at: open_until(&mut *conn, Purpose::Invitation, id).await?,
+        email: target.email,
+        display_name: target.display_name,
+        phone: row.phone,
+        region: target.region,
+        description: row.description,
+        company_id: target.company_id,
+        company_name: row.company_name,
+        role_id: target.role_id,
+        role_name: row.role_name,
+        status: target.status,
+        last_sign_in_at: row.last_sign_in_at,
+        created_at: row.created_at,
+        must_change_password: row.must_change_password,
+        version: target.version,
+    })
+}
+
+/// The companies and roles the caller may choose from in the user forms. Without Companies
+/// (view), the caller's own company is the only choice.
+pub async fn form_choices(conn: &mut PgConnection, allowed: &Allowed<'_, UsersManage>) -> Result<UserChoices, AppError> {
+    let staff = allowed.staff();
+    let companies = match staff.allow::<crate::permissions::grant::CompaniesView>() {
+        Ok(view) => crate::companies::ssr::tree(&mut *conn, &view)
+            .await?
+            .nodes
+            .into_iter()
+            .map(|n| (n.id, format!("{}{}", "— ".repeat(n.depth), n.name)))
+            .collect(),
+        Err(_) => vec![own_company(&mut *conn, staff).await?],
+    };
+    Ok(UserChoices { companies, roles: assignable_choices(&mut *conn, staff).await? })
+}
