@@ -86,7 +86,8 @@ async fn sign_up_with_a_used_email_creates_nothing_and_tells_its_owner(db: PgPoo
     assert_eq!(answer.dev_link, None, "no link for an address already in use");
     assert_eq!(app.count("SELECT count(*) FROM accounts").await, 1);
     assert_eq!(app.count("SELECT count(*) FROM companies").await, 1);
-    assert_eq!(app.count("SELECT count(*) FROM sign_up_requests WHERE lower(email) = 'ada@acme.test' AND used_at IS NULL").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM sign_up_requests r JOIN one_time_tokens t ON t.sign_up_request_id = r.id
+          WHERE lower(r.email) = 'ada@acme.test' AND t.used_at IS NULL").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM outbox WHERE to_address = 'ADA@acme.test' AND kind = 'already_registered'").await, 1);
     assert!(other.cookie.is_none());
 }

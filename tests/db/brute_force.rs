@@ -88,6 +88,9 @@ async fn after_sign_in_next_goes_only_to_a_page_of_this_site(db: PgPool) {
         ("/\t/evil.example", "/"),
         ("/\n/evil.example/path", "/"),
         ("//evil.example", "/"),
+        ("/.//evil.example", "/"),
+        ("/./\\evil.example", "/"),
+        ("/a/..//evil.example", "/"),
         ("/\\evil.example", "/"),
         ("https://evil.example/", "/"),
     ] {

@@ -8,7 +8,7 @@ use crate::{
 };
 use chrono::Duration;
 use roster::{
-    auth::LinkState,
+    services::links::LinkState,
     customer_users::{CustomerUsers, Issued},
     error::AppError,
     home::Overview,
@@ -183,7 +183,7 @@ async fn only_staff_with_the_permission_and_scope_manage_customer_users(db: PgPo
 
     // Within scope it works, and a taken address is a field error.
     assert_eq!(
-        add_user(engineer, mine, "IN@mine.test", "show").await.unwrap_err().field_message("form[email]").as_deref(),
+        add_user(engineer, mine, "IN@mine.test", "show").await.unwrap_err().field_message("email").as_deref(),
         Some("This e-mail cannot be used here.")
     );
     assert!(engineer.call("delete_customer_user", &[("id", &inside)]).await.status.is_success());

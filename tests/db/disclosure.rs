@@ -106,11 +106,7 @@ async fn signed_in_people_get_one_answer_for_an_address_used_anywhere(db: PgPool
         form.extend(person);
         answers.push(("portal_add_user", portal.call("portal_add_user", &form).await.error()));
         for (what, error) in answers {
-            let field = match what {
-                "invite_users" => "emails",
-                "create_user" | "update_user" => "email",
-                _ => "form[email]",
-            };
+            let field = if what == "invite_users" { "emails" } else { "email" };
             assert_eq!(error.field_message(field).as_deref(), Some(CANNOT_USE), "{what} with {taken}: {error:?}");
         }
     }
@@ -206,7 +202,7 @@ async fn a_portal_sub_customer_with_a_taken_title_gets_a_number(db: PgPool) {
     for _ in 0..2 {
         let res = pat.call("portal_add_sub_customer", &[("parent_id", &home.to_string()), ("form[title]", "acme")]).await;
         assert!(res.status.is_success(), "{}", res.text());
-        titles.push(res.json::<roster::portal::AddedSubCustomer>().title);
+        titles.push(res.json::<roster::customers::AddedSubCustomer>().title);
     }
     assert_eq!(titles, ["acme (2)", "acme (3)"]);
     // Staff still hear that the title is taken.

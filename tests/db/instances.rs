@@ -59,8 +59,8 @@ async fn with_two_outbox_workers_an_invitation_is_delivered_exactly_once(db: PgP
     let one = TestApp::with_config(db.clone(), |c| c.smtp_url = Some(smtp.clone()));
     let two = second_instance(&db, |c| c.smtp_url = Some(smtp.clone())).await;
     let mut ada = one.sign_up("Acme", "ada-two-workers@acme.test").await;
-    roster::outbox::ssr::worker::spawn(one.state.clone());
-    roster::outbox::ssr::worker::spawn(two.state.clone());
+    roster::services::mail::worker::spawn(one.state.clone());
+    roster::services::mail::worker::spawn(two.state.clone());
     let owner: i64 = sqlx::query_scalar("SELECT id FROM roles WHERE builtin = 'owner'").fetch_one(one.db()).await.unwrap();
     let company: i64 = sqlx::query_scalar("SELECT id FROM companies").fetch_one(one.db()).await.unwrap();
     let invitee = format!("once-{}@new.test", std::process::id());

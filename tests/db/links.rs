@@ -7,7 +7,7 @@ use crate::{
     support::{Client, TestApp, PASSWORD},
 };
 use chrono::Duration;
-use roster::{auth::LinkState, customer_users::Issued, error::AppError, users::InvitationView};
+use roster::{services::links::LinkState, customer_users::Issued, error::AppError, users::InvitationView};
 use sqlx::PgPool;
 
 async fn invitation_state(app: &TestApp, token: &str) -> LinkState {

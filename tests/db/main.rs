@@ -22,6 +22,8 @@ mod outbox;
 mod portal;
 mod races;
 mod reset;
+mod review;
 mod scope;
 mod secrets;
 mod staff;
+mod upgrade;

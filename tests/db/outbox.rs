@@ -5,7 +5,7 @@ use crate::support::{account_id_of, add_staff, TestApp, PASSWORD};
 use roster::error::AppError;
 use chrono::Duration;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
-use roster::outbox::ssr::worker::{deliver_next, MAX_ATTEMPTS};
+use roster::services::mail::worker::{deliver_next, MAX_ATTEMPTS};
 use sqlx::PgPool;
 
 fn transport(url: &str) -> AsyncSmtpTransport<Tokio1Executor> {

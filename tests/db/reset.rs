@@ -3,7 +3,7 @@
 use crate::support::{TestApp, PASSWORD};
 use axum::http::StatusCode;
 use chrono::Duration;
-use roster::{auth::LinkState, error::AppError, server::tokens};
+use roster::{services::links::LinkState, error::AppError, server::tokens};
 use sqlx::PgPool;
 
 /// The link from the newest reset e-mail to `to`.
@@ -43,10 +43,10 @@ async fn reset_tokens_are_stored_only_as_a_hash(db: PgPool) {
     app.sign_up("Acme", "ada@acme.test").await;
     app.client().call("forgot_password", &[("email", "ada@acme.test")]).await;
     let token = token_of(&reset_link(&app, "ada@acme.test").await);
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM one_time_tokens").fetch_one(app.db()).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM one_time_tokens WHERE purpose = 'password_reset'").fetch_one(app.db()).await.unwrap();
     assert_eq!(stored, tokens::hash(&token));
     assert_ne!(stored, token.as_bytes());
-    let dump: String = sqlx::query_scalar("SELECT row_to_json(t)::text FROM one_time_tokens t").fetch_one(app.db()).await.unwrap();
+    let dump: String = sqlx::query_scalar("SELECT row_to_json(t)::text FROM one_time_tokens t WHERE purpose = 'password_reset'").fetch_one(app.db()).await.unwrap();
     assert!(!dump.contains(&token));
 }
 

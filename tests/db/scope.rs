@@ -88,7 +88,7 @@ async fn list_pages_are_bounded(db: PgPool) {
         .call("users", &[("query[q]", ""), ("query[status]", ""), ("query[sort]", ""), ("query[desc]", "false"), ("query[page]", &far), ("query[size]", "25")])
         .await;
     assert_eq!(users.status, StatusCode::OK, "{}", users.text());
-    assert_eq!(users.json::<roster::users::UserList>().page, roster::outbox::MAX_PAGE);
+    assert_eq!(users.json::<roster::users::UserList>().page, roster::ui::MAX_PAGE);
     let outbox = ada.call("outbox", &[("page", &far)]).await;
     assert_eq!(outbox.status, StatusCode::OK, "{}", outbox.text());
     let negative = ada.call("outbox", &[("page", &i64::MIN.to_string())]).await;

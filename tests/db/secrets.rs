@@ -169,7 +169,7 @@ async fn delivered_mail_keeps_no_secret_in_the_outbox(db: PgPool) {
     assert!(res.status.is_success(), "{}", res.text());
     let password = app.mailed_secret("temp-delivered@new.test", "temporary_password").await;
     let transport = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&smtp).unwrap().build();
-    while roster::outbox::ssr::worker::deliver_next(&app.state, &transport).await.unwrap() {}
+    while roster::services::mail::worker::deliver_next(&app.state, &transport).await.unwrap() {}
     let (text, html, secret, status): (String, String, Option<String>, String) = sqlx::query_as(
         "SELECT body_text, body_html, secret, status FROM outbox WHERE to_address = 'temp-delivered@new.test'",
     )

@@ -7,7 +7,7 @@ use crate::{
 use axum::http::StatusCode;
 use chrono::Duration;
 use roster::{
-    auth::LinkState,
+    services::links::LinkState,
     error::AppError,
     permissions::BuiltinRole,
     server::tokens,

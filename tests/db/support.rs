@@ -9,7 +9,8 @@ use axum::{
 };
 use roster::{
     error::AppError,
-    server::{config::Config, leptos_options, router, state::AppState},
+    boot::{leptos_options, router},
+    server::{config::Config, state::AppState},
 };
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
