@@ -269,4 +269,28 @@ async fn main() {
         std::fs::write(format!("{sql_dir}/{i}.sql"), &scenario.sql).unwrap();
         std::fs::write(format!("{sql_dir}/{i}.name"), scenario.name).unwrap();
     }
+
+    // The Billing page's data (SPEC 2.2): the plan and its four usages come from the account's
+    // counters and the chart from 30 per-day rows, so it does not grow with the customers.
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for run in 0..(runs + 20) {
+        let started = Instant::now();
+        let reply = http.post("/api/billing", "").await;
+        let elapsed = started.elapsed();
+        assert_eq!(reply.status, 200, "billing: {} {}", reply.headers, String::from_utf8_lossy(&reply.body));
+        if run >= 20 {
+            times.push(elapsed);
+        }
+        last = Some(reply);
+    }
+    times.sort();
+    let billing: serde_json::Value = serde_json::from_slice(&last.unwrap().body).unwrap();
+    println!(
+        "| billing page data | {} days | {} customers | {:.2} | {:.2} |",
+        billing["days"].as_array().map(|d| d.len()).unwrap_or(0),
+        billing["usage"][0]["used"],
+        percentile(&times, 0.50),
+        percentile(&times, 0.95)
+    );
 }

@@ -77,6 +77,9 @@ pub enum AppError {
     /// A limit on how often something may be done was reached; the message says when to retry.
     #[error("{0}")]
     TooMany(String),
+    /// A change the account's plan has no room for (SPEC 2.2), with the limit and the usage.
+    #[error("{0}")]
+    PlanLimit(PlanLimit),
     #[error("The request could not be understood: {0}")]
     BadRequest(String),
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
@@ -107,13 +110,95 @@ impl AppError {
             Self::Validation(_) | Self::BadRequest(_) => S::UNPROCESSABLE_ENTITY,
             Self::Refused(_) => S::BAD_REQUEST,
             Self::Unauthenticated => S::UNAUTHORIZED,
-            Self::Forbidden | Self::CrossSite | Self::PasswordChangeRequired => S::FORBIDDEN,
+            Self::Forbidden | Self::CrossSite | Self::PasswordChangeRequired | Self::PlanLimit(_) => S::FORBIDDEN,
             Self::NotFound => S::NOT_FOUND,
             Self::Conflict => S::CONFLICT,
             Self::TooLarge => S::PAYLOAD_TOO_LARGE,
             Self::TooMany(_) => S::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Network => S::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// What a plan limits (SPEC 2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    Customers,
+    StaffUsers,
+    CustomerUsers,
+    EmailsPerMonth,
+}
+
+impl Limit {
+    pub const ALL: [Limit; 4] = [Limit::Customers, Limit::StaffUsers, Limit::CustomerUsers, Limit::EmailsPerMonth];
+
+    /// The name used in the database, the CLI and the API.
+    pub fn key(self) -> &'static str {
+        match self {
+            Limit::Customers => "customers",
+            Limit::StaffUsers => "staff_users",
+            Limit::CustomerUsers => "customer_users",
+            Limit::EmailsPerMonth => "emails_per_month",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.key() == key)
+    }
+
+    /// The thing counted, for sentences: "500 customers", "1 staff user".
+    pub fn count_of(self, n: i64) -> String {
+        let (one, many) = match self {
+            Limit::Customers => ("customer", "customers"),
+            Limit::StaffUsers => ("staff user", "staff users"),
+            Limit::CustomerUsers => ("customer user", "customer users"),
+            Limit::EmailsPerMonth => ("e-mail", "e-mails"),
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
+    }
+
+    /// The heading of the limit on the Billing page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Limit::Customers => "Customers",
+            Limit::StaffUsers => "Staff users",
+            Limit::CustomerUsers => "Customer users",
+            Limit::EmailsPerMonth => "E-mails this month",
+        }
+    }
+}
+
+/// A change refused by the plan: `adding` more would pass `allowed` with `used` already taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanLimit {
+    pub limit: Limit,
+    pub allowed: i64,
+    pub used: i64,
+    pub adding: i64,
+}
+
+/// What a customer's portal user reads instead: their provider's plan is none of their business.
+pub const PLAN_LIMIT_FOR_PORTAL: &str = "Your provider's plan does not allow more — ask them.";
+
+impl std::fmt::Display for PlanLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let month = if self.limit == Limit::EmailsPerMonth { " a month" } else { "" };
+        write!(f, "Your plan allows {}{month}; you have {}.", self.limit.count_of(self.allowed), self.used)?;
+        if self.adding > 1 {
+            let room = (self.allowed - self.used).max(0);
+            write!(f, " {room} of these {} would fit.", self.adding)?;
+        }
+        Ok(())
+    }
+}
+
+impl AppError {
+    /// The error as a customer's portal user may read it: a plan limit without its numbers.
+    pub fn for_portal(self) -> Self {
+        match self {
+            Self::PlanLimit(_) => Self::Refused(PLAN_LIMIT_FOR_PORTAL.into()),
+            other => other,
         }
     }
 }
@@ -200,6 +285,22 @@ mod tests {
         ] {
             let bytes = error.ser();
             assert_eq!(AppError::de(bytes), error);
+        }
+    }
+
+    #[test]
+    fn a_plan_limit_names_the_limit_and_the_usage_for_staff_and_no_numbers_for_the_portal() {
+        let full = PlanLimit { limit: Limit::Customers, allowed: 500, used: 500, adding: 1 };
+        assert_eq!(AppError::PlanLimit(full.clone()).to_string(), "Your plan allows 500 customers; you have 500.");
+        let invite = PlanLimit { limit: Limit::StaffUsers, allowed: 10, used: 8, adding: 5 };
+        assert_eq!(invite.to_string(), "Your plan allows 10 staff users; you have 8. 2 of these 5 would fit.");
+        let mail = PlanLimit { limit: Limit::EmailsPerMonth, allowed: 1, used: 1, adding: 1 };
+        assert_eq!(mail.to_string(), "Your plan allows 1 e-mail a month; you have 1.");
+        let portal = AppError::PlanLimit(full).for_portal().to_string();
+        assert_eq!(portal, PLAN_LIMIT_FOR_PORTAL);
+        assert!(!portal.chars().any(|c| c.is_ascii_digit()));
+        for limit in Limit::ALL {
+            assert_eq!(Limit::from_key(limit.key()), Some(limit));
         }
     }
 

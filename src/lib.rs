@@ -11,6 +11,7 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod boot;
 pub mod auth;
+pub mod billing;
 pub mod companies;
 pub mod customer_groups;
 pub mod customer_users;

@@ -48,6 +48,12 @@ pub const NAVIGATION: &[NavItem] = &[
         icon: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z",
         shown: Shown::Permission(Permission::AccountSettingsManage),
     },
+    NavItem {
+        label: "Billing",
+        href: "/billing",
+        icon: "M3 6h18a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1zM2 10h20M6 15h4",
+        shown: Shown::Permission(Permission::BillingView),
+    },
     NavItem { label: "Customer users", href: "/portal/users", icon: PEOPLE, shown: Shown::Feature(CustomerFeature::ManageCustomerUsers) },
     NavItem { label: "Sub-customers", href: "/portal/sub-customers", icon: CUSTOMERS, shown: Shown::Feature(CustomerFeature::ManageSubCustomers) },
     NavItem { label: "Customer profile", href: "/portal/customer", icon: BUILDING, shown: Shown::Feature(CustomerFeature::EditCustomerProfile) },

@@ -4,7 +4,7 @@ use super::anyhow_like::Result;
 use crate::server::{config::Config, state::AppState};
 use crate::{
     auth::ssr::accounts::{create_account, NewAccount},
-    error::AppError,
+    error::{AppError, Limit},
     validation::{required_text, Email, Password, NAME_MAX_CHARS},
 };
 use clap::{Parser, Subcommand};
@@ -40,6 +40,43 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Set a user's password (a temporary one is generated and printed unless --password-stdin):
+    /// their sessions end, they are told by mail, and the audit log records the operator.
+    ResetPassword {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// Read the new password from the first line of standard input; it is then the user's
+        /// own, not temporary.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set an account's plan name and limits (SPEC 2.2); limits not named stay as they are.
+    Limits {
+        /// The account, by id or by a name no other account has.
+        #[arg(long)]
+        account: String,
+        /// The plan's name, shown on the Billing page.
+        #[arg(long)]
+        plan: Option<String>,
+        /// Most customers the account may have.
+        #[arg(long, value_name = "N")]
+        customers: Option<String>,
+        /// Most staff users (invited and disabled count; removed do not).
+        #[arg(long, value_name = "N")]
+        staff_users: Option<String>,
+        /// Most customer users, in any state.
+        #[arg(long, value_name = "N")]
+        customer_users: Option<String>,
+        /// Most e-mails queued per calendar month (UTC); security mail is counted, never refused.
+        #[arg(long, value_name = "N")]
+        emails_per_month: Option<String>,
+        /// Make every limit not given a number here unlimited.
+        #[arg(long)]
+        unlimited: bool,
+    },
+    /// List the accounts with their ids, plans and usage.
+    Accounts,
     /// Generate realistic customers in an account, for demos and benchmarks.
     Seed {
         /// The account, by id or by exact name.
@@ -49,6 +86,32 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         customers: i64,
     },
+}
+
+fn read_line() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// A limit as given on the command line: a whole number from 0.
+fn limit_number(flag: &str, raw: &str) -> Result<i64> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(format!("{flag}: expected a whole number from 0, got {raw:?} (use --unlimited to lift limits)").into()),
+    }
+}
+
+/// One line per account (or just `only`): id, name, plan, and each limit's usage.
+async fn print_accounts(db: &sqlx::PgPool, only: Option<i64>) -> Result<()> {
+    let mut conn = db.acquire().await?;
+    let accounts = crate::billing::ssr::accounts(&mut conn, chrono::Utc::now()).await.map_err(|e| e.to_string())?;
+    println!("{:>6}  {:<30}  {:<16}  {}", "ID", "ACCOUNT", "PLAN", "USAGE");
+    for account in accounts.iter().filter(|a| only.is_none_or(|id| id == a.id)) {
+        let usage: Vec<String> = account.usage.iter().map(|u| format!("{} {}", u.limit.key(), u.summary())).collect();
+        println!("{:>6}  {:<30}  {:<16}  {}", account.id, account.name, account.plan_name, usage.join(", "));
+    }
+    Ok(())
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -95,6 +158,59 @@ pub async fn run(cli: Cli) -> Result<()> {
                 println!("Temporary password (must be changed at first sign-in): {password}");
             }
             Ok(())
+        }
+        Command::ResetPassword { email, password_stdin } => {
+            let config = cli.config;
+            let db = super::pool(config.database_url.as_deref().ok_or("DATABASE_URL is not set")?)?;
+            super::migrate(&db).await?;
+            let state = AppState::new(config.clone(), db, super::leptos_options(&config));
+            let address = Email::parse(&email).map_err(|m| format!("--email: {m}"))?;
+            let password = if password_stdin { read_line()? } else { crate::server::passwords::generate_temporary() };
+            let parsed = Password::parse(&password, Some(address.as_str())).map_err(|m| format!("password: {m}"))?;
+            match crate::auth::ssr::passwords::reset_by_operator(&state, &address, &parsed, !password_stdin).await.map_err(|e| e.to_string())? {
+                None => Err(format!("No user has the address {email}.").into()),
+                Some(id) => {
+                    println!("Password of {email} (user {id}) set; their sessions were ended and they were told by mail.");
+                    if !password_stdin {
+                        println!("Temporary password (must be changed at first sign-in): {password}");
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Command::Limits { account, plan, customers, staff_users, customer_users, emails_per_month, unlimited } => {
+            let mut change = crate::billing::ssr::LimitsChange::default();
+            if let Some(plan) = plan {
+                change.plan_name = Some(required_text(&plan, "a plan name", NAME_MAX_CHARS).map_err(|m| format!("--plan: {m}"))?);
+            }
+            for (limit, flag, value) in [
+                (Limit::Customers, "--customers", customers),
+                (Limit::StaffUsers, "--staff-users", staff_users),
+                (Limit::CustomerUsers, "--customer-users", customer_users),
+                (Limit::EmailsPerMonth, "--emails-per-month", emails_per_month),
+            ] {
+                match value {
+                    Some(raw) => change.limits.push((limit, Some(limit_number(flag, &raw)?))),
+                    None if unlimited => change.limits.push((limit, None)),
+                    None => {}
+                }
+            }
+            if change.plan_name.is_none() && change.limits.is_empty() {
+                return Err("Nothing to change: give --plan, a limit (--customers N, --staff-users N, --customer-users N, --emails-per-month N) or --unlimited.".into());
+            }
+            let db = super::pool(cli.config.database_url.as_deref().ok_or("DATABASE_URL is not set")?)?;
+            super::migrate(&db).await?;
+            let mut tx = db.begin().await?;
+            let account_id = crate::billing::ssr::find_account(&mut tx, &account).await.map_err(|e| e.to_string())??;
+            let now = chrono::Utc::now();
+            crate::billing::ssr::set_limits(&mut tx, account_id, &change, now).await.map_err(|e| e.to_string())?;
+            tx.commit().await?;
+            print_accounts(&db, Some(account_id)).await
+        }
+        Command::Accounts => {
+            let db = super::pool(cli.config.database_url.as_deref().ok_or("DATABASE_URL is not set")?)?;
+            super::migrate(&db).await?;
+            print_accounts(&db, None).await
         }
         Command::Seed { account, customers } => {
             let db = super::pool(cli.config.database_url.as_deref().ok_or("DATABASE_URL is not set")?)?;

@@ -1,11 +1,21 @@
-//! The background workers of a serving instance: mail delivery, and the clean-up of what has
-//! expired. Any number of instances may run them at once on one database.
+//! The background workers of a serving instance: mail delivery, the billing contacts' usage
+//! warnings, and the clean-up of what has expired. Any number of instances may run them at once on one database.
 
 use crate::server::state::AppState;
 
 /// Starts the workers on the current runtime.
 pub fn spawn(state: &AppState) {
     crate::services::mail::worker::spawn(state.clone());
+    let warnings = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(error) = crate::billing::ssr::send_usage_warnings(&warnings).await {
+                tracing::warn!(%error, "usage warnings failed");
+            }
+        }
+    });
     let state = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));

@@ -10,5 +10,5 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let state = app_state()?;
     let user = require_user().await?;
     let mut conn = state.db.acquire().await?;
-    super::ssr::overview(&mut conn, user).await
+    super::ssr::overview(&mut conn, user, state.clock.now()).await
 }

@@ -1,7 +1,7 @@
 //! The overview page.
 
 use super::{get_overview, Overview, PortalCustomer};
-use crate::ui::{format_time, Loaded, PageHeader};
+use crate::ui::{format_time, DailyBars, Loaded, PageHeader, Series};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -46,6 +46,13 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                     <span class="stat-note">"People who sign in to manage your companies"</span>
                 </div>
             })}
+            {overview.customer_count.map(|customers| view! {
+                <a class="stat-card stat-link" href="/customers">
+                    <span class="stat-label">"Customers"</span>
+                    <span class="stat-value">{customers}</span>
+                    <span class="stat-note">"Everyone your companies serve"</span>
+                </a>
+            })}
             {overview.queued_mail.map(|queued| view! {
                 <a class="stat-card stat-link" href="/outbox">
                     <span class="stat-label">"Mail waiting to be sent"</span>
@@ -54,6 +61,19 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                 </a>
             })}
         </section>
+        {overview.activity.map(|days| {
+            let labels = days.iter().map(|d| d.day.format("%-d %b").to_string()).collect();
+            let series = vec![
+                Series { name: "New customers", class: "series-b", values: days.iter().map(|d| d.customers_created).collect() },
+                Series { name: "Sign-ins", class: "series-c", values: days.iter().map(|d| d.sign_ins).collect() },
+                Series { name: "E-mails", class: "series-a", values: days.iter().map(|d| d.emails).collect() },
+            ];
+            view! {
+                <section class="card overview-activity">
+                    <DailyBars title="New customers, sign-ins and e-mails, last 30 days" labels series/>
+                </section>
+            }
+        })}
         <section class="card">
             <h2>"Your recent sign-ins"</h2>
             {if sign_ins.is_empty() {

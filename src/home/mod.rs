@@ -24,6 +24,10 @@ pub struct Overview {
     pub shows_companies: bool,
     pub shows_staff: bool,
     pub queued_mail: Option<i64>,
+    /// For Administrators: the account's customers, and its last 30 days of new customers,
+    /// sign-ins and e-mails (the whole account is theirs to see).
+    pub customer_count: Option<i64>,
+    pub activity: Option<Vec<crate::billing::DayUsage>>,
     pub recent_sign_ins: Vec<SignInEvent>,
     /// For a customer user: the customer they act for (the portal, SPEC 5).
     pub portal: Option<PortalCustomer>,

@@ -10,7 +10,7 @@ use crate::{
 };
 use sqlx::PgConnection;
 
-pub async fn overview(conn: &mut PgConnection, user: SignedIn) -> Result<Overview, AppError> {
+pub async fn overview(conn: &mut PgConnection, user: SignedIn, now: chrono::DateTime<chrono::Utc>) -> Result<Overview, AppError> {
     let (user, figures) = match Staff::of(user) {
         Ok(staff) => {
             let figures = staff_figures(&mut *conn, &staff).await?;
@@ -36,7 +36,13 @@ pub async fn overview(conn: &mut PgConnection, user: SignedIn) -> Result<Overvie
         _ => None,
     };
     let figures = figures.unwrap_or_default();
+    let activity = match (figures.customers, user.account_id()) {
+        (Some(_), Some(account_id)) => Some(crate::billing::ssr::days(&mut *conn, account_id, now.date_naive()).await?),
+        _ => None,
+    };
     Ok(Overview {
+        customer_count: figures.customers,
+        activity,
         portal,
         display_name: user.display_name().to_owned(),
         account_name: user.account_name().map(str::to_owned),
@@ -55,17 +61,20 @@ struct Figures {
     companies: Option<i64>,
     staff: Option<i64>,
     queued_mail: Option<i64>,
+    customers: Option<i64>,
 }
 
 /// The companies and staff users of the caller's scope, each only with its view permission;
-/// the queued mail only for Administrators (the outbox is theirs).
+/// the queued mail and the account's customers only for Administrators (the whole account is
+/// theirs).
 async fn staff_figures(conn: &mut PgConnection, staff: &Staff) -> Result<Figures, AppError> {
     let top = scope_root(&mut *conn, staff).await?;
     let counts = sqlx::query!(
         r#"SELECT (SELECT count(*) FROM companies WHERE account_id = $1 AND path @> ARRAY[$2::bigint]) AS "companies!",
                   (SELECT count(*) FROM users u JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
                     WHERE u.account_id = $1 AND u.kind = 'staff' AND c.path @> ARRAY[$2::bigint]) AS "staff!",
-                  (SELECT count(*) FROM outbox WHERE account_id = $1 AND status = 'queued') AS "queued!""#,
+                  (SELECT count(*) FROM outbox WHERE account_id = $1 AND status = 'queued') AS "queued!",
+                  (SELECT customer_count FROM accounts WHERE id = $1) AS "customers!""#,
         staff.account_id(),
         top
     )
@@ -75,6 +84,7 @@ async fn staff_figures(conn: &mut PgConnection, staff: &Staff) -> Result<Figures
         companies: staff.holds(Permission::CompaniesView).then_some(counts.companies),
         staff: staff.holds(Permission::UsersView).then_some(counts.staff),
         queued_mail: staff.is_administrator().then_some(counts.queued),
+        customers: staff.is_administrator().then_some(counts.customers),
     })
 }
 

@@ -2,7 +2,19 @@
 //! become field messages by constraint name, an unreachable database "temporarily unavailable",
 //! anything else an internal error whose cause goes to the log with the request id.
 
-use crate::error::{current_request_id, internal, AppError, FieldErrors};
+use crate::error::{current_request_id, internal, AppError, FieldErrors, Limit, PlanLimit};
+
+/// The SQLSTATE the database raises for an addition the account's plan has no room for; its
+/// message is "limit allowed used" (migration `billing`).
+const PLAN_LIMIT_STATE: &str = "RL001";
+
+fn plan_limit(message: &str) -> Option<PlanLimit> {
+    let mut words = message.split(' ');
+    let limit = Limit::from_key(words.next()?)?;
+    let allowed = words.next()?.parse().ok()?;
+    let used = words.next()?.parse().ok()?;
+    Some(PlanLimit { limit, allowed, used, adding: 1 })
+}
 
 /// A unique constraint and the field message it stands for.
 pub struct Unique {
@@ -18,6 +30,13 @@ pub fn db_error(error: sqlx::Error, uniques: &[Unique]) -> AppError {
         if db.is_unique_violation() {
             if let Some(unique) = uniques.iter().find(|u| Some(u.constraint) == db.constraint()) {
                 return AppError::Validation(FieldErrors::single(unique.field, unique.message));
+            }
+        }
+    }
+    if let sqlx::Error::Database(db) = &error {
+        if db.code().as_deref() == Some(PLAN_LIMIT_STATE) {
+            if let Some(limit) = plan_limit(db.message()) {
+                return AppError::PlanLimit(limit);
             }
         }
     }

@@ -1,7 +1,8 @@
 //! The small set of shared UI pieces, naming no feature: form fields with their messages,
 //! alerts, buttons, dialogs, page headers, the public pages' card, tables with paging and
-//! sorting, and formatting. Components are named for what the user sees.
+//! sorting, usage bars and daily charts, and formatting. Components are named for what the user sees.
 
+mod chart;
 mod confirm;
 mod dialog;
 mod fields;
@@ -10,8 +11,10 @@ mod frame;
 mod layout;
 mod links;
 mod password;
+mod refresh;
 mod table;
 
+pub use chart::{DailyBars, Series, UsageBar};
 pub use confirm::{ConfirmDialog, DialogActions};
 pub use dialog::Dialog;
 pub use fields::{FormAlert, SelectField, StatusMessage, SubmitButton, TextAreaField, TextField};
@@ -19,6 +22,7 @@ pub use format::format_time;
 pub use frame::{LoadError, Loaded};
 pub use layout::{AuthLayout, Logo, PageHeader};
 pub use links::LinkProblem;
+pub use refresh::Refresh;
 pub use password::{NewPasswordFields, PasswordChecklist, PASSWORD_CONFIRM_FIELD, PASSWORD_FIELD};
 pub use table::{encode, page_size_or_default, query_with, LinkTabs, Pager, Pagination, SortHeader, MAX_PAGE, PAGE_SIZES};
 

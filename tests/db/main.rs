@@ -6,6 +6,8 @@ mod support;
 
 mod audit;
 mod auth;
+mod billing;
+mod cli;
 mod authority;
 mod boundary;
 mod brute_force;

@@ -17,7 +17,7 @@ const CUSTOMER_PASSWORD: &str = "amber-lantern-quietly";
 
 /// Adds an activated customer user to `customer` (as the account's Administrator) and returns
 /// their signed-in client.
-async fn customer_user<'a>(app: &'a TestApp, admin: &mut Client<'_>, customer: i64, email: &str) -> Client<'a> {
+pub(crate) async fn customer_user<'a>(app: &'a TestApp, admin: &mut Client<'_>, customer: i64, email: &str) -> Client<'a> {
     let customer = customer.to_string();
     let issued: Issued = admin
         .call(
@@ -33,7 +33,7 @@ async fn customer_user<'a>(app: &'a TestApp, admin: &mut Client<'_>, customer: i
     client
 }
 
-async fn add(client: &mut Client<'_>, customer: i64, email: &str) -> Result<Issued, AppError> {
+pub(crate) async fn add(client: &mut Client<'_>, customer: i64, email: &str) -> Result<Issued, AppError> {
     let customer = customer.to_string();
     let response = client
         .call(

@@ -71,6 +71,9 @@ pub async fn sign_in(state: &AppState, email: &Email, password: &str) -> Result<
     )
     .execute(&mut *tx)
     .await?;
+    if let Some(account_id) = user.account_id {
+        crate::services::usage::ssr::add_sign_in(&mut tx, account_id, now).await?;
+    }
     Actor::person(user.account_id, user.id, email.as_str(), now)
         .audit(&mut tx, Action::SessionSignedIn, Record::user(user.id), serde_json::json!({}))
         .await?;

@@ -77,7 +77,8 @@ pub async fn create(
     let (customer_id, customer_title) =
         subtree(&mut tx, portal).await?.into_iter().find(|(id, _)| *id == customer_id).ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let id = insert(&mut tx, state, allowed.account_id(), customer_id, fields).await?;
+    // The plan is the provider's business: a portal user hears only that there is no room.
+    let id = insert(&mut tx, state, allowed.account_id(), customer_id, fields).await.map_err(AppError::for_portal)?;
     let name = fields.display_name();
     let to = Activation {
         account_id: allowed.account_id(),
@@ -87,7 +88,7 @@ pub async fn create(
         name: &name,
         customer_title: &customer_title,
     };
-    let issued = issue_activation(&mut tx, state, &to, method).await?;
+    let issued = issue_activation(&mut tx, state, &to, method).await.map_err(AppError::for_portal)?;
     let changes = serde_json::json!({
         "email": fields.email, "name": name, "customer": customer_title, "activation": activation_word(method),
     });

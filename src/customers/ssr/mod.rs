@@ -304,7 +304,7 @@ struct NewCustomer<'a> {
     parent_id: Option<i64>,
 }
 
-/// The one insert of a customer, counted in the account's number of customers. A title the
+/// The one insert of a customer, counted in the account's plan usage (refused past its limit). A title the
 /// account already has answers [`TITLE_TAKEN`]. Only this module's capability-checked writes
 /// call it.
 async fn insert(conn: &mut PgConnection, account_id: i64, new: &NewCustomer<'_>, now: DateTime<Utc>) -> Result<i64, AppError> {
@@ -334,7 +334,7 @@ async fn insert(conn: &mut PgConnection, account_id: i64, new: &NewCustomer<'_>,
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| db_error(e, &[TITLE_TAKEN]))?;
-    sqlx::query!("UPDATE accounts SET customer_count = customer_count + 1 WHERE id = $1", account_id).execute(conn).await?;
+    crate::services::usage::ssr::add_customer(conn, account_id, now).await?;
     Ok(id)
 }
 

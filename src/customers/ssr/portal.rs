@@ -158,7 +158,8 @@ pub async fn add_sub_customer(
                 savepoint.rollback().await?;
                 attempt += 1;
             }
-            Err(other) => return Err(other),
+            // The plan is the provider's business: a portal user hears only that there is no room.
+            Err(other) => return Err(other.for_portal()),
         }
     };
     Actor::portal(allowed.portal(), now)

@@ -51,6 +51,8 @@ pub enum Mail<'a> {
     EmailChangedHere { name: &'a str, sign_in_link: &'a str, occasion: Occasion },
     /// A customer user's link to choose a password and enter the customer portal (SPEC 4.7).
     Activation { name: &'a str, account: &'a str, customer: &'a str, link: &'a str, valid_days: i32 },
+    /// To the billing contact when a limit of the plan is 80% or 100% used (SPEC 2.2).
+    UsageWarning { account: &'a str, plan: &'a str, usage: &'a str, percent: i32, billing_link: &'a str },
 }
 
 /// What a hidden secret reads as on a screen.
@@ -68,6 +70,21 @@ pub fn redact(text: &str, secret: Option<&str>, with: &str) -> String {
 }
 
 impl Mail<'_> {
+    /// Mail that keeps an account safe or its people informed about their access: counted in
+    /// the plan's e-mails, never refused by it.
+    pub fn is_security(&self) -> bool {
+        matches!(
+            self,
+            Mail::PasswordReset { .. }
+                | Mail::PasswordChanged { .. }
+                | Mail::PasswordSetByAdministrator { .. }
+                | Mail::EmailChangedAway { .. }
+                | Mail::EmailChangedHere { .. }
+                | Mail::AlreadyRegistered { .. }
+                | Mail::UsageWarning { .. }
+        )
+    }
+
     pub fn render(&self) -> Rendered {
         let secret = match self {
             Mail::PasswordReset { link, .. }
@@ -213,6 +230,25 @@ impl Mail<'_> {
                 ],
                 Some(("Sign in", sign_in_link)),
                 "If you were not expecting this, tell the administrators of your account.",
+            ),
+            Mail::UsageWarning { account, plan, usage, percent, billing_link } => compose(
+                "usage_warning",
+                &if *percent >= 100 {
+                    format!("{account} has reached a limit of its Roster plan")
+                } else {
+                    format!("{account} has used {percent}% of a limit of its Roster plan")
+                },
+                "there",
+                &[
+                    &format!("{account} is on the {plan} plan and now has {usage}."),
+                    if *percent >= 100 {
+                        "Nothing more of it can be added until the limit is raised or some are removed."
+                    } else {
+                        "When the limit is reached, nothing more of it can be added until it is raised."
+                    },
+                ],
+                Some(("Open Billing", billing_link)),
+                "You receive this as the billing contact of the account; Billing says who that is.",
             ),
         }
     }

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     auth::ssr::addresses,
     companies::ssr::company_in_scope,
-    error::{AppError, FieldErrors},
+    error::{AppError, FieldErrors, Limit},
     permissions::grant::UsersManage,
     roles::ssr::assignable_role,
     server::{capability::{Allowed, Staff}, session, state::AppState},
@@ -17,6 +17,7 @@ use crate::{
         audit::{Action, Actor, Record},
         links::{self, Holder, LinkState, Purpose},
         mail::{enqueue, templates::Mail},
+        usage::ssr as usage,
     },
     ui::{PASSWORD_CONFIRM_FIELD, PASSWORD_FIELD},
     users::{InvitationView, UserStatus, COMPANY, EMAILS, INVITED_NAME, ROLE},
@@ -63,6 +64,10 @@ pub async fn invite(state: &AppState, allowed: &Allowed<'_, UsersManage>, addres
         AppError::NotFound => AppError::field(ROLE.name, "Choose a role from the list."),
         other => other,
     })?;
+    // All or none: say how many would fit before inviting any.
+    let adding = addresses.len() as i64;
+    usage::ensure_room(&mut tx, staff.account_id(), Limit::StaffUsers, adding, now).await?;
+    usage::ensure_room(&mut tx, staff.account_id(), Limit::EmailsPerMonth, adding, now).await?;
     for address in addresses {
         let placeholder: String = address.as_str().split('@').next().unwrap_or("Invited").chars().take(NAME_MAX_CHARS).collect();
         let new = NewStaff {

@@ -8,7 +8,9 @@ use sqlx::PgConnection;
 /// transaction commits.
 pub const CHANNEL: &str = "roster_outbox";
 
-/// Writes `mail` to the outbox as part of the caller's transaction.
+/// Writes `mail` to the outbox as part of the caller's transaction, counted in the account's
+/// e-mails this month: past the plan's limit it is refused (and with it the change), unless it
+/// is security mail.
 pub async fn enqueue(
     conn: &mut PgConnection,
     state: &AppState,
@@ -18,6 +20,9 @@ pub async fn enqueue(
 ) -> Result<i64, AppError> {
     let rendered = mail.render();
     let now = state.clock.now();
+    if let Some(account_id) = account_id {
+        crate::services::usage::ssr::add_email(&mut *conn, account_id, now, mail.is_security()).await?;
+    }
     let id = sqlx::query_scalar!(
         "INSERT INTO outbox (account_id, kind, to_address, subject, body_text, body_html, secret, next_attempt_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
