@@ -239,3 +239,128 @@ test('the customer pages stay usable before anything is selected or filtered', a
   await expect(page.getByText('Enter a title.')).toBeVisible();
   await expectAccessible(page);
 });
+
+test('seed 003: the list shows its group from All, and each row manages its customer users or deletes it', async ({ page }) => {
+  await business(page, 'rows');
+  for (const title of ['Row Solar', 'Row Wind']) {
+    await addCustomer(page, { Title: title });
+  }
+  await page.goto('/customer-groups');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'New group' }).click();
+  await page.getByRole('dialog', { name: 'New group' }).getByLabel('Group name').fill('Favourites');
+  await page.getByRole('dialog', { name: 'New group' }).getByRole('button', { name: 'Save group' }).click();
+  await expect(page.getByRole('row', { name: /Favourites/ })).toBeVisible();
+  await page.goto('/customers?q=wind');
+  await page.getByRole('link', { name: 'Row Wind', exact: true }).click();
+  await page.getByRole('link', { name: /Groups/ }).click();
+  await hydrated(page);
+  await page.getByRole('checkbox', { name: 'Favourites' }).check();
+  await page.getByRole('button', { name: 'Save groups' }).click();
+  await expect(page.getByRole('status')).toContainText('The groups have been saved.');
+
+  // The list starts at All; one click shows a group, and the group is in the address.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customers', exact: true }).click();
+  await hydrated(page);
+  const groups = page.getByRole('navigation', { name: 'Customer group' });
+  await expect(groups.getByRole('link', { name: 'All', exact: true })).toHaveAttribute('aria-current', 'page');
+  await groups.getByRole('link', { name: 'Favourites', exact: true }).click();
+  await expect(page).toHaveURL(/group=\d+/);
+  await expect(groups.getByRole('link', { name: 'Favourites', exact: true })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('link', { name: 'Row Wind', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Row Solar', exact: true })).toHaveCount(0);
+  await expectAccessible(page);
+  await groups.getByRole('link', { name: 'All', exact: true }).click();
+  await expect(page.getByRole('link', { name: 'Row Solar', exact: true })).toBeVisible();
+
+  // Each row: Manage customer users, without opening the customer first.
+  await page.getByRole('row', { name: /Row Solar/ }).getByRole('link', { name: 'Manage customer users' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Row Solar', exact: true })).toBeVisible();
+  await expect(page).toHaveURL(/tab=users/);
+
+  // And Delete, with the details page's confirmation.
+  await page.goto('/customers');
+  await hydrated(page);
+  await page.getByRole('row', { name: /Row Wind/ }).getByRole('button', { name: 'Delete' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete Row Wind?' });
+  await expect(confirm).toContainText('This customer will be deleted. This cannot be undone.');
+  await expectAccessible(page);
+  await screenshot(page, 'customers-row-delete');
+  await confirm.getByRole('button', { name: 'Delete customer' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Row Wind was deleted.' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Row Wind', exact: true })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Row Solar', exact: true })).toBeVisible();
+});
+
+test('seed 000: More options changes the type, renames the company, and removes a customer whose person keeps their login', async ({ page, browser }) => {
+  const person = uniqueEmail('keep');
+  const context = await browser.newContext();
+  const visitor = await context.newPage();
+  await visitor.goto('/register');
+  await hydrated(visitor);
+  await visitor.getByLabel('Your name').fill('Kim Keeper');
+  await visitor.getByLabel('E-mail').fill(person);
+  await visitor.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await visitor.getByLabel('Repeat password').fill(PASSWORD);
+  await visitor.getByRole('button', { name: 'Create personal account' }).click();
+  await expect(visitor.getByRole('status')).toContainText('Check your inbox');
+  const mail = await readMail(person, /Confirm your e-mail address/);
+  await visitor.goto(linkIn(mail.text, '/confirm-email?token='));
+  await hydrated(visitor);
+  await visitor.getByRole('button', { name: 'Confirm my e-mail address' }).click();
+  await expect(visitor.getByText('Your personal account is not part of any business yet.')).toBeVisible();
+  await context.close();
+
+  await business(page, 'more');
+  await page.goto('/customer-types/new');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Installer client');
+  await page.getByRole('button', { name: 'Save customer type' }).click();
+  await expect(page.getByRole('row', { name: /Installer client/ })).toBeVisible();
+  await page.goto('/customers/add-by-account');
+  await hydrated(page);
+  await page.getByLabel('E-mail of the registered person').fill(person);
+  await page.getByLabel('Company name').fill('Keep Energy');
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Keep Energy' })).toBeVisible();
+
+  await page.goto('/customers');
+  await hydrated(page);
+  const row = () => page.getByRole('row', { name: /Keep Energy/ });
+  // "To modify a Customer's Type, rename their company, or remove them ... under the More options."
+  await row().getByText('More options', { exact: true }).click();
+  await row().getByRole('button', { name: 'Change type' }).click();
+  const typeDialog = page.getByRole('dialog', { name: 'Change the type of Keep Energy' });
+  await typeDialog.getByLabel('New type').selectOption({ label: 'Installer client' });
+  await typeDialog.getByRole('button', { name: 'Change type' }).click();
+  await expect(page.getByRole('status').filter({ hasText: '1 customer is now of type Installer client.' })).toBeVisible();
+  await expect(row()).toContainText('Installer client');
+
+  await row().getByText('More options', { exact: true }).click();
+  await row().getByRole('button', { name: 'Rename company' }).click();
+  const rename = page.getByRole('dialog', { name: 'Rename the company of Keep Energy' });
+  await expect(rename.getByLabel('Company name')).toHaveValue('Keep Energy');
+  await rename.getByLabel('Company name').fill('Keep Holdings');
+  await expectAccessible(page);
+  await rename.getByRole('button', { name: 'Rename company' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The company of Keep Energy is now Keep Holdings.' })).toBeVisible();
+  await expect(row()).toContainText('Keep Holdings');
+
+  await row().getByText('More options', { exact: true }).click();
+  await expect(row().getByRole('button', { name: 'Remove', exact: true })).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, 'customers-more-options');
+  await row().getByRole('button', { name: 'Remove', exact: true }).click();
+  const remove = page.getByRole('dialog', { name: 'Remove Keep Energy?' });
+  await expect(remove).toContainText('keeps their login');
+  await remove.getByRole('button', { name: 'Remove customer' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Keep Energy was removed from your customers.' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Keep Energy', exact: true })).toHaveCount(0);
+
+  // The person still signs in, to their own free account.
+  const later = await browser.newContext();
+  const own = await later.newPage();
+  await signIn(own, person, PASSWORD);
+  await expect(own.getByText('Your personal account is not part of any business yet.')).toBeVisible();
+  await later.close();
+});

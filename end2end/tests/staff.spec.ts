@@ -298,7 +298,7 @@ test('disable a user and their open session ends; change a role; delete a user',
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Dana Doe' })).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Avery Admin', exact: true })).toBeVisible();
-  await page.getByRole('link', { name: 'Disabled', exact: true }).click();
+  await page.getByRole('link', { name: 'Deactivated users', exact: true }).click();
   await expect(page.getByRole('link', { name: 'Avery Admin', exact: true })).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Dana Doe' })).toHaveCount(0);
 });
@@ -352,6 +352,44 @@ test('a plain Owner sees neither Users nor Billing, and the server refuses them 
     return res.status;
   });
   expect(status).toBe(403);
+  // Billing likewise: the page says so, and the server refuses the call.
+  await owner.goto('/billing');
+  await expect(owner.getByRole('alert')).toContainText('You do not have permission to do this.');
+  const billing = await owner.evaluate(async () => (await fetch('/api/billing', { method: 'POST', headers: { Accept: 'application/json' } })).status);
+  expect(billing).toBe(403);
   await context.close();
   await signOut(page);
+});
+
+test('seed 001 and 004: the company name opens its users, Add user there is preset, and the lists are named as in the manual', async ({ page }) => {
+  await businessWithTree(page, 'seed');
+  // "In the list, click the name of the target Company."
+  await page.getByRole('link', { name: 'Harbour Installers', exact: true }).click();
+  await expect(page).toHaveURL(/\/users\?company=\d+/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Add user' }).click();
+  await expect(page).toHaveURL(/\/users\/new\?company=\d+/);
+  await hydrated(page);
+  await expect(page.getByLabel('Parent company', { exact: true }).locator('option:checked')).toHaveText(/Harbour Installers/);
+
+  // "Active users", "Invited", "Deactivated users".
+  await page.goto('/users');
+  await hydrated(page);
+  const lists = page.getByRole('navigation', { name: 'User status' });
+  for (const name of ['Active users', 'Invited', 'Deactivated users']) {
+    await expect(lists.getByRole('link', { name, exact: true })).toBeVisible();
+  }
+  await expect(lists.getByRole('link', { name: 'Active users', exact: true })).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByRole('link', { name: 'Avery Admin', exact: true })).toBeVisible();
+  await expectAccessible(page);
+
+  // Someone adds a user in another tab; clicking Users again shows them without a reload.
+  const other = await page.context().newPage();
+  await addUser(other, { name: 'Remy Recent', email: uniqueEmail('recent'), company: 'Harbour Installers', setup: 'custom', role: 'Owner', password: 'copper-lantern-tide' });
+  await other.close();
+  await expect(page.getByRole('link', { name: 'Remy Recent', exact: true })).toHaveCount(0);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await expect(page.getByRole('link', { name: 'Remy Recent', exact: true })).toBeVisible();
+  await screenshot(page, 'users-active');
 });

@@ -4,7 +4,7 @@
 use super::navigation::navigation;
 use crate::{
     auth::{use_auth, SessionView, SignOut},
-    ui::{load_page, on_success, Logo},
+    ui::{load_page, on_success, Logo, Refresh},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -43,6 +43,7 @@ fn Chrome(session: SessionView) -> impl IntoView {
     on_success(sign_out.value(), |path: &String| load_page(path));
     let location = use_location();
     let account_name = session.account_name.clone().unwrap_or_else(|| "Personal account".into());
+    let refresh = Refresh::current();
     let nav = navigation(&session)
         .map(|item| {
             let href = item.href;
@@ -53,7 +54,9 @@ fn Chrome(session: SessionView) -> impl IntoView {
             };
             view! {
                 <li>
-                    <a href=href aria-current=current class="nav-link">
+                    // Clicked on its own page (the address exactly), the page's list reloads.
+                    <a href=href aria-current=current class="nav-link"
+                        on:click=move |_| if location.pathname.get_untracked() == href && location.search.get_untracked().is_empty() { refresh.bump() }>
                         <span class="nav-icon" aria-hidden="true">
                             <svg viewBox="0 0 24 24" width="18" height="18" fill="none" stroke="currentColor" stroke-width="1.8"
                                 stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">

@@ -23,6 +23,7 @@ use crate::{
     customer_users::{ActivationPage, CustomerUsersTab},
     roles::{RoleEditorPage, RolesPage},
     settings::AccountSettingsPage,
+    billing::BillingPage,
     users::{AcceptInvitationPage, AddUserPage, UserPage, UsersPage},
 };
 use leptos::prelude::*;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn AppRoutes() -> impl IntoView {
     AuthContext::provide();
+    crate::ui::Refresh::provide();
     view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=PublicOnly(SignInPage) ssr=SsrMode::Async/>
@@ -96,6 +98,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/roles/new") view=RoleEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/roles/:id") view=RoleEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=AccountSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/new") view=NewCustomerPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/add-by-account") view=AddByAccountPage ssr=SsrMode::Async/>

@@ -110,7 +110,8 @@ fn CompanyTable(tree: CompanyTree, dialogs: Dialogs) -> impl IntoView {
                     <th scope="row" class="tree-cell">
                         <span class="tree-name" style=indent>
                             {(node.depth > 0).then(|| view! { <span class="tree-branch" aria-hidden="true">"└"</span> })}
-                            {node.name.clone()}
+                            // "Click the name of the target Company": its users.
+                            <a href=people.clone()>{node.name.clone()}</a>
                         </span>
                     </th>
                     <td><span class=kind_class>{node.kind.label()}</span></td>

@@ -121,6 +121,33 @@ pub async fn delete_customers(#[server(default)] ids: Vec<String>) -> Result<Bul
     Ok(result)
 }
 
+/// Takes one customer off the list; people who registered on their own keep their logins.
+#[server(prefix = "/api", endpoint = "remove_customer")]
+pub async fn remove_customer(id: i64) -> Result<BulkResult, AppError> {
+    use crate::{permissions::grant::CustomersDelete, server::{capability::require_staff, state::app_state}};
+    let state = app_state()?;
+    let staff = require_staff().await?;
+    let allowed = staff.allow::<CustomersDelete>()?;
+    let mut tx = state.db.begin().await?;
+    let result = super::ssr::writes::remove_customer(&mut tx, &state, &allowed, id).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// Renames the company one customer belongs to.
+#[server(prefix = "/api", endpoint = "rename_customer_company")]
+pub async fn rename_customer_company(id: i64, company_name: String) -> Result<BulkResult, AppError> {
+    use crate::{permissions::grant::CustomersEdit, server::{capability::require_staff, state::app_state}};
+    let state = app_state()?;
+    let staff = require_staff().await?;
+    let allowed = staff.allow::<CustomersEdit>()?;
+    let company_name = super::COMPANY_NAME.check(&company_name).map_err(|m| AppError::field(super::COMPANY_NAME.name, m))?;
+    let mut tx = state.db.begin().await?;
+    let result = super::ssr::writes::rename_company(&mut tx, &state, &allowed, id, company_name).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
 /// Gives the selected customers another type, all or nothing.
 #[server(prefix = "/api", endpoint = "change_customer_type")]
 pub async fn change_customer_type(#[server(default)] ids: Vec<String>, customer_type_id: String) -> Result<BulkResult, AppError> {

@@ -2,14 +2,13 @@
 //! after a confirmation that says how many sub-customers and customer users go with it.
 
 use super::{
-    customer_form::CustomerFields, customers_page::deletion_text, get_customer, list_customers, load_customer_choices,
-    preview_customer_deletion, CustomerChoices, CustomerDetail, CustomerForm, CustomerQuery, DeleteCustomers, SetCustomerGroups,
-    UpdateCustomer,
+    customer_form::CustomerFields, delete_customer_dialog::DeleteCustomerDialog, get_customer, list_customers, load_customer_choices,
+    CustomerChoices, CustomerDetail, CustomerForm, CustomerQuery, SetCustomerGroups, UpdateCustomer,
 };
 use crate::{
     audit::RecordAudit,
     services::audit::RecordType,
-    ui::{action_error, format_time, on_success, Dialog, DialogActions, FormAlert, LinkTabs, PageHeader, StatusMessage, SubmitButton},
+    ui::{action_error, format_time, on_success, FormAlert, LinkTabs, PageHeader, StatusMessage, SubmitButton},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -116,9 +115,8 @@ fn CustomerView(
 #[component]
 fn CustomerActions(customer: CustomerDetail) -> impl IntoView {
     let open = RwSignal::new(false);
-    let delete = ServerAction::<DeleteCustomers>::new();
     let navigate = use_navigate();
-    on_success(delete.value(), move |_| navigate("/customers", Default::default()));
+    let deleted = Callback::new(move |_| navigate("/customers", Default::default()));
     let id = customer.id;
     let title = customer.title.clone();
     view! {
@@ -130,29 +128,7 @@ fn CustomerActions(customer: CustomerDetail) -> impl IntoView {
                 <button type="button" class="btn btn-danger" on:click=move |_| open.set(true)>"Delete"</button>
             })}
         </div>
-        <Dialog id="delete-customer" open title=format!("Delete {title}?")>
-            {move || {
-                delete.clear();
-                let preview = Resource::new(move || vec![id.to_string()], preview_customer_deletion);
-                view! {
-                    <FormAlert error=action_error(delete.value())/>
-                    <Suspense fallback=|| view! { <p class="loading">"Checking what would go…"</p> }>
-                        {move || Suspend::new(async move {
-                            match preview.await {
-                                Err(e) => view! { <div class="alert alert-error" role="alert">{e.to_string()}</div> }.into_any(),
-                                Ok(p) => view! {
-                                    <p>{deletion_text(1, p.sub_customers, p.customer_users)}</p>
-                                    <ActionForm action=delete>
-                                        <input type="hidden" name="ids[]" value=id/>
-                                        <DialogActions open=open label="Delete customer" pending=delete.pending() class="btn btn-danger"/>
-                                    </ActionForm>
-                                }.into_any(),
-                            }
-                        })}
-                    </Suspense>
-                }
-            }}
-        </Dialog>
+        <DeleteCustomerDialog open target=Signal::stored(Some((id, title))) deleted/>
     }
 }
 

@@ -3,13 +3,15 @@
 //! multi-select with bulk delete, type change and add to group.
 
 use super::{
+    delete_customer_dialog::DeleteCustomerDialog,
+    row_options::{MoreOptions, RowOptionDialogs, RowOptions, RowTarget},
     load_customer_choices, list_customers, preview_customer_deletion, AddCustomersToGroup, ChangeCustomerType, CustomerChoices,
     CustomerList, CustomerQuery, DeleteCustomers, SortKey,
 };
 use crate::{
     ui::{
-        action_error, format_time, on_success, query_with, Dialog, DialogActions, FormAlert, PageHeader, Pager, SelectField,
-        SortHeader, StatusMessage, PAGE_SIZES,
+        action_error, format_time, on_success, query_with, Dialog, DialogActions, FormAlert, LinkTabs, PageHeader, Pager,
+        Refresh, SelectField, SortHeader, StatusMessage, PAGE_SIZES,
     },
 };
 use leptos::prelude::*;
@@ -40,7 +42,9 @@ pub fn read_query() -> Memo<CustomerQuery> {
 pub fn CustomersPage() -> impl IntoView {
     let query = read_query();
     let refresh = RwSignal::new(0);
-    let list = Resource::new(move || (query.get(), refresh.get()), |(q, _)| list_customers(q));
+    // A click on the link of the list being shown reloads it too (Refresh).
+    let shown = Refresh::current();
+    let list = Resource::new(move || (query.get(), refresh.get(), shown.tick()), |(q, _, _)| list_customers(q));
     let choices = Resource::new(|| (), |_| load_customer_choices());
     let selected = RwSignal::new(Vec::<i64>::new());
     let notice = RwSignal::new(None::<String>);
@@ -60,7 +64,7 @@ pub fn CustomersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let choices = choices.await;
                 match (list.await, choices) {
-                    (Ok(list), Ok(choices)) => view! {
+                    (Ok(list), Ok(choices)) => { let types = choices.types.clone(); view! {
                         <PageHeader title="Customers" description="The people and organisations your business serves.">
                             {list.can_create.then(|| view! {
                                 <a class="btn btn-secondary" href="/customers/add-by-account">"Add by account"</a>
@@ -68,10 +72,11 @@ pub fn CustomersPage() -> impl IntoView {
                             })}
                         </PageHeader>
                         <StatusMessage message=notice/>
+                        <GroupTabs groups=choices.groups.clone() query/>
                         <CustomerFilters choices=choices.clone() query/>
                         <BulkBar list=list.clone() choices selected done/>
-                        <CustomerTable list query selected/>
-                    }.into_any(),
+                        <CustomerTable list query selected done types/>
+                    }.into_any() }
                     (Err(e), _) | (_, Err(e)) => view! {
                         <PageHeader title="Customers"/>
                         <div class="alert alert-error" role="alert">{e.to_string()}</div>
@@ -80,6 +85,21 @@ pub fn CustomersPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Which group the list shows, "All" first; one click switches, the group stays in the address.
+#[component]
+fn GroupTabs(groups: Vec<(i64, String)>, query: Memo<CustomerQuery>) -> impl IntoView {
+    let tabs = move || {
+        let current = query.with(|q| q.group);
+        let reset = |group: String| {
+            query_with(&[("group", group), ("after", String::new()), ("before", String::new()), ("last", String::new()), ("page", String::new())])()
+        };
+        std::iter::once(("All".to_owned(), reset(String::new()), current.is_none()))
+            .chain(groups.iter().map(|(id, name)| (name.clone(), reset(id.to_string()), current == Some(*id))))
+            .collect::<Vec<_>>()
+    };
+    view! { {move || view! { <LinkTabs label="Customer group" tabs=tabs()/> }} }
 }
 
 fn options(all: &str, items: &[(i64, String)]) -> Vec<(String, String)> {
@@ -112,7 +132,22 @@ fn CustomerFilters(choices: CustomerChoices, query: Memo<CustomerQuery>) -> impl
 }
 
 #[component]
-fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSignal<Vec<i64>>) -> impl IntoView {
+fn CustomerTable(
+    list: CustomerList,
+    query: Memo<CustomerQuery>,
+    selected: RwSignal<Vec<i64>>,
+    done: Callback<String>,
+    types: Vec<(i64, String)>,
+) -> impl IntoView {
+    let (can_view_users, can_edit, can_delete) = (list.can_view_users, list.can_edit, list.can_delete);
+    let has_actions = can_view_users || can_edit || can_delete;
+    let options = RowOptions::new();
+    let row_target = RwSignal::new(None::<(i64, String)>);
+    let row_open = RwSignal::new(false);
+    let deleted = Callback::new(move |_| {
+        let title = row_target.get_untracked().map(|(_, t)| t).unwrap_or_default();
+        done.run(format!("{title} was deleted."));
+    });
     let sort = Signal::derive(move || query.with(|q| q.sort.as_str().to_owned()));
     let descending = Signal::derive(move || query.with(|q| q.desc));
     let selectable = list.can_edit || list.can_delete;
@@ -153,6 +188,7 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
                                 <SortHeader label="City" key="city" sort descending/>
                                 <th scope="col">"Type"</th>
                                 <SortHeader label="Created" key="created" sort descending/>
+                                {has_actions.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                             </tr>
                         </thead>
                         <tbody>
@@ -162,6 +198,7 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
                                 let company = c.company_name.clone().unwrap_or_default();
                                 let email = c.email.clone().unwrap_or_default();
                                 let (company_hint, email_hint) = (company.clone(), email.clone());
+                                let company_of_row = company.clone();
                                 view! {
                                     <tr class:row-selected=move || selected.with(|s| s.contains(&id))>
                                         {selectable.then(|| view! {
@@ -171,13 +208,35 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
                                                     on:change=move |_| selected.update(|s| if let Some(i) = s.iter().position(|x| *x == id) { s.remove(i); } else { s.push(id); })/>
                                             </td>
                                         })}
-                                        <th scope="row"><a href=format!("/customers/{id}")>{c.title}</a></th>
+                                        <th scope="row" id=format!("customer-{id}")><a href=format!("/customers/{id}")>{c.title}</a></th>
                                         <td class="cell-clip" title=company_hint>{company}</td>
                                         <td class="cell-clip" title=email_hint>{email}</td>
                                         <td>{c.country.unwrap_or_default()}</td>
                                         <td>{c.city.unwrap_or_default()}</td>
                                         <td>{c.type_name}</td>
                                         <td><time datetime=c.created_at.to_rfc3339() title=format_time(&c.created_at)>{c.created_at.format("%Y-%m-%d").to_string()}</time></td>
+                                        {has_actions.then(|| {
+                                            let named = title.clone();
+                                            view! {
+                                                <td class="row-actions">
+                                                    {can_view_users.then(|| view! {
+                                                        <a class="btn btn-secondary btn-small" href=format!("/customers/{id}?tab=users")
+                                                            aria-describedby=format!("customer-{id}")>"Manage customer users"</a>
+                                                    })}
+                                                    {can_delete.then(|| {
+                                                        let named = named.clone();
+                                                        view! {
+                                                            <button type="button" class="btn btn-danger btn-small" aria-describedby=format!("customer-{id}")
+                                                                on:click=move |_| { row_target.set(Some((id, named.clone()))); row_open.set(true); }>"Delete"</button>
+                                                        }
+                                                    })}
+                                                    {(can_edit || can_delete).then(|| view! {
+                                                        <MoreOptions options can_edit can_delete
+                                                            target=RowTarget { id, title: named.clone(), company_name: company_of_row.clone() }/>
+                                                    })}
+                                                </td>
+                                            }
+                                        })}
                                     </tr>
                                 }
                             }).collect_view()}
@@ -187,6 +246,8 @@ fn CustomerTable(list: CustomerList, query: Memo<CustomerQuery>, selected: RwSig
             }.into_any()
         }}
         <CursorPagination list_page=list.page size=list.page_size next=list.next previous=list.previous/>
+        <DeleteCustomerDialog open=row_open target=row_target deleted/>
+        <RowOptionDialogs options types done/>
     }
 }
 

@@ -7,6 +7,8 @@ mod api;
 mod customer_form;
 mod customer_page;
 mod customers_page;
+mod delete_customer_dialog;
+mod row_options;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -278,6 +280,8 @@ pub struct CustomerList {
     pub can_create: bool,
     pub can_edit: bool,
     pub can_delete: bool,
+    /// Whether each row offers "Manage customer users" (Customer users – View).
+    pub can_view_users: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

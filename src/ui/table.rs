@@ -2,6 +2,7 @@
 //! list's state in the query string, so every view has its own URL and works after a reload.
 
 use leptos::prelude::*;
+use super::Refresh;
 use leptos_router::hooks::{use_location, use_query_map};
 
 /// The current URL's query with some keys replaced (an empty value removes the key).
@@ -144,7 +145,11 @@ pub fn LinkTabs(#[prop(into)] label: String, tabs: Vec<(String, String, bool)>) 
             {tabs
                 .into_iter()
                 .map(|(text, href, current)| {
-                    view! { <a class="tab" href=href aria-current=current.then_some("page")>{text}</a> }
+                    let refresh = Refresh::current();
+                    view! {
+                        <a class="tab" href=href aria-current=current.then_some("page")
+                            on:click=move |_| if current { refresh.bump() }>{text}</a>
+                    }
                 })
                 .collect_view()}
         </nav>

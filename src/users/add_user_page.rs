@@ -13,7 +13,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 const STEP_ONE_FIELDS: [&str; 9] = [
     DISPLAY_NAME.name,
@@ -60,7 +60,9 @@ fn AddUserForm(options: UserChoices) -> impl IntoView {
     let phone = RwSignal::new(String::new());
     let region = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let company = RwSignal::new(options.companies.first().map(|(id, _)| id.to_string()).unwrap_or_default());
+    // Opened from a company's users (`?company=`), that company is chosen; else the first.
+    let preset = use_query_map().with_untracked(|q| q.get("company")).filter(|c| options.companies.iter().any(|(id, _)| id.to_string() == *c));
+    let company = RwSignal::new(preset.unwrap_or_else(|| options.companies.first().map(|(id, _)| id.to_string()).unwrap_or_default()));
     let setup = RwSignal::new(PasswordSetup::Invite);
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());

@@ -3,7 +3,7 @@
 
 use super::{list_users, user_form_options, InviteUsers, UserList, UserQuery, UserStatus, COMPANY, EMAILS, ROLE};
 use crate::ui::{
-    action_error, format_time, on_success, query_with, server_field, Dialog, DialogActions, FormAlert, LinkTabs, LoadError, PageHeader,
+    action_error, format_time, Refresh, on_success, query_with, server_field, Dialog, DialogActions, FormAlert, LinkTabs, LoadError, PageHeader,
     Pagination, SelectField, SortHeader, StatusMessage, TextAreaField,
 };
 use leptos::prelude::*;
@@ -39,15 +39,26 @@ pub fn status_badge(status: UserStatus) -> impl IntoView {
 pub fn UsersPage() -> impl IntoView {
     let query = read_query();
     let refresh = RwSignal::new(0);
-    let users = Resource::new(move || (query.get(), refresh.get()), |(q, _)| list_users(q));
+    // A click on the link of the list being shown reloads it (Refresh).
+    let shown = Refresh::current();
+    let users = Resource::new(
+        move || (query.get(), refresh.get(), shown.tick()),
+        |(mut q, _, _)| {
+            // "Active users" lists the people who accepted; invited ones have their own list.
+            if q.status.is_empty() {
+                q.status = "active".into();
+            }
+            list_users(q)
+        },
+    );
     let invite_open = RwSignal::new(false);
     let invited = RwSignal::new(None::<String>);
     let tabs = move || {
         let status = query.with(|q| q.status.clone());
         vec![
-            ("Active and invited".to_owned(), query_with(&[("status", String::new()), ("page", String::new())])(), status.is_empty()),
+            ("Active users".to_owned(), query_with(&[("status", String::new()), ("page", String::new())])(), status.is_empty() || status == "active"),
             ("Invited".to_owned(), query_with(&[("status", "invited".into()), ("page", String::new())])(), status == "invited"),
-            ("Disabled".to_owned(), query_with(&[("status", "disabled".into()), ("page", String::new())])(), status == "disabled"),
+            ("Deactivated users".to_owned(), query_with(&[("status", "disabled".into()), ("page", String::new())])(), status == "disabled"),
         ]
     };
     view! {
@@ -62,7 +73,10 @@ pub fn UsersPage() -> impl IntoView {
                             <PageHeader title="Users" description="The people who sign in to manage this account, in the companies you look after.">
                                 {can_manage.then(|| view! {
                                     <button type="button" class="btn btn-secondary" on:click=move |_| invite_open.set(true)>"Invite users"</button>
-                                    <a class="btn btn-primary" href="/users/new">"Add user"</a>
+                                    <a class="btn btn-primary" href=move || match query.with(|q| q.company) {
+                                        Some(company) => format!("/users/new?company={company}"),
+                                        None => "/users/new".to_owned(),
+                                    }>"Add user"</a>
                                 })}
                             </PageHeader>
                             <StatusMessage message=invited/>

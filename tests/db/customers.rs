@@ -445,3 +445,87 @@ async fn the_list_engine_returns_exactly_what_plain_sql_does(db: PgPool) {
     list(&mut admin, &[("size", "50")]).await;
     assert_eq!(list(&mut admin, &[]).await.rows.len(), 50);
 }
+
+#[sqlx::test]
+async fn removing_a_customer_gives_a_self_registered_person_their_own_account_back(db: PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    let kind: i64 = sqlx::query_scalar("SELECT id FROM customer_types WHERE account_id = $1 AND is_default").bind(world.a).fetch_one(app.db()).await.unwrap();
+    let (k, o) = (kind.to_string(), world.companies["I"].to_string());
+    register(&app, "own@home.test").await;
+    let token = confirmation_token(&app, "own@home.test").await;
+    app.client().call("confirm_email", &[("token", &token)]).await;
+    let add = [("email", "own@home.test"), ("customer_type_id", k.as_str()), ("company_name", "Own Energy"), ("owner_company_id", o.as_str())];
+    let res = actors.admin().call("add_customer_by_account", &add).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM users WHERE email = 'own@home.test'").fetch_one(app.db()).await.unwrap();
+    let customer = customer.to_string();
+    // A colleague the staff made for the same customer.
+    let made = actors
+        .admin()
+        .call("add_customer_user", &[("customer_id", customer.as_str()), ("form[email]", "made@own.test"), ("form[first_name]", "Made"), ("form[last_name]", "Here"), ("method", "show")])
+        .await;
+    assert!(made.status.is_success(), "{}", made.text());
+    let mut own = app.client();
+    assert!(own.sign_in("own@home.test", PASSWORD).await.status.is_success());
+    assert_eq!(own.session().await.unwrap().account_name.as_deref(), Some("Alpha"));
+
+    // Only with Customers – Delete, and never from elsewhere.
+    let owner = actors.get(BuiltinRole::Owner);
+    assert_eq!(owner.call("remove_customer", &[("id", &customer)]).await.error(), AppError::Forbidden);
+    let mut other = app.client();
+    other.sign_in("admin@b.test", PASSWORD).await;
+    assert_eq!(other.call("remove_customer", &[("id", &customer)]).await.error(), AppError::NotFound);
+
+    let res = actors.admin().call("remove_customer", &[("id", &customer)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let message: roster::customers::BulkResult = res.json();
+    assert_eq!(message.message, "Own Energy was removed from your customers. The person who registered on their own keeps their login.");
+
+    // The person is a free registered account again: signed out of the portal, in again without it.
+    assert!(own.session().await.is_none(), "their portal session ended");
+    let (kind_now, account, placed): (String, Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT kind, account_id, customer_id FROM users WHERE email = 'own@home.test'").fetch_one(app.db()).await.unwrap();
+    assert_eq!((kind_now.as_str(), account, placed), ("registered", None, None));
+    let mut again = app.client();
+    assert!(again.sign_in("own@home.test", PASSWORD).await.status.is_success());
+    assert_eq!(again.session().await.unwrap().account_name, None);
+    // The staff-made colleague and the customer went; the counters agree.
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE email = 'made@own.test'").await, 0);
+    assert_eq!(app.count(&format!("SELECT count(*) FROM customers WHERE id = {customer}")).await, 0);
+    let (kept, real): (i64, i64) = sqlx::query_as(
+        "SELECT customer_user_count, (SELECT count(*) FROM users WHERE account_id = $1 AND kind = 'customer') FROM accounts WHERE id = $1",
+    )
+    .bind(world.a)
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(kept, real);
+    assert_eq!(app.count("SELECT count(*) FROM audit_events WHERE action = 'customer.removed'").await, 1);
+    // And they can be added again by account.
+    let res = actors.admin().call("add_customer_by_account", &add).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+}
+
+#[sqlx::test]
+async fn renaming_a_customers_company_changes_that_alone(db: PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    create(actors.admin(), &world, "Renamed Farm", "", Place::InScope).await;
+    let id = customer_id(&app, "Renamed Farm").await.to_string();
+    let res = actors.admin().call("rename_customer_company", &[("id", &id), ("company_name", "Farm Holdings")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let (title, company, version): (String, Option<String>, i32) =
+        sqlx::query_as("SELECT title, company_name, version FROM customers WHERE id = $1::bigint").bind(&id).fetch_one(app.db()).await.unwrap();
+    assert_eq!((title.as_str(), company.as_deref(), version), ("Renamed Farm", Some("Farm Holdings"), 2));
+    let long = "x".repeat(121);
+    let res = actors.admin().call("rename_customer_company", &[("id", &id), ("company_name", &long)]).await;
+    assert!(res.error().field_message("company_name").is_some());
+    let res = actors.admin().call("rename_customer_company", &[("id", &id), ("company_name", "")]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let company: Option<String> = sqlx::query_scalar("SELECT company_name FROM customers WHERE id = $1::bigint").bind(&id).fetch_one(app.db()).await.unwrap();
+    assert_eq!(company, None);
+    let mut other = app.client();
+    other.sign_in("admin@b.test", PASSWORD).await;
+    assert_eq!(other.call("rename_customer_company", &[("id", &id), ("company_name", "Taken")]).await.error(), AppError::NotFound);
+}

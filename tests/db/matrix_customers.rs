@@ -45,7 +45,9 @@ const OPS: &[Op] = &[
     Op { endpoint: "update_customer", needs: P(CustomersEdit), reach: Reach::Scoped, writes: true },
     Op { endpoint: "customer_deletion", needs: P(CustomersDelete), reach: Reach::Scoped, writes: false },
     Op { endpoint: "delete_customers", needs: P(CustomersDelete), reach: Reach::Scoped, writes: true },
+    Op { endpoint: "remove_customer", needs: P(CustomersDelete), reach: Reach::Scoped, writes: true },
     Op { endpoint: "change_customer_type", needs: P(CustomersEdit), reach: Reach::Scoped, writes: true },
+    Op { endpoint: "rename_customer_company", needs: P(CustomersEdit), reach: Reach::Scoped, writes: true },
     Op { endpoint: "add_customers_to_group", needs: P(CustomersEdit), reach: Reach::Scoped, writes: true },
     Op { endpoint: "set_customer_groups", needs: P(CustomersEdit), reach: Reach::Scoped, writes: true },
     Op { endpoint: "add_customer_by_account", needs: P(CustomersCreate), reach: Reach::Scoped, writes: true },
@@ -67,10 +69,12 @@ const OPS: &[Op] = &[
     Op { endpoint: "outbox", needs: Administrator, reach: Reach::Account, writes: false },
     Op { endpoint: "retry_outbox", needs: Administrator, reach: Reach::AccountWide, writes: true },
     Op { endpoint: "overview", needs: Staff, reach: Reach::Account, writes: false },
+    Op { endpoint: "billing", needs: P(BillingView), reach: Reach::Account, writes: false },
+    Op { endpoint: "update_billing", needs: P(BillingManage), reach: Reach::Account, writes: true },
 ];
 
 /// Every staff server function this file covers (the rest are in `matrix.rs`).
-pub const ENDPOINTS: usize = 27;
+pub const ENDPOINTS: usize = 31;
 
 fn expected(role: BuiltinRole, op: &Op, place: Place) -> bool {
     let holds = match op.needs {
@@ -118,6 +122,17 @@ async fn request(world: &World<'_>, op: &Op, place: Place, n: usize) -> (String,
             form
         }
         "customer_deletion" | "delete_customers" => vec![("ids[]", s(world.fresh_customer(place).await))],
+        "remove_customer" => vec![("id", s(world.fresh_customer(place).await))],
+        "rename_customer_company" => vec![("id", s(world.fresh_customer(place).await)), ("company_name", format!("Renamed {n}"))],
+        "billing" => vec![],
+        "update_billing" => {
+            let version: i32 = sqlx::query_scalar("SELECT billing_version FROM accounts WHERE id = $1")
+                .bind(world.company_at(place).0)
+                .fetch_one(world.app.db())
+                .await
+                .unwrap();
+            vec![("contact_email", format!("pay{n}@a.test")), ("usage_warnings", "on".into()), ("version", version.to_string())]
+        }
         "change_customer_type" => vec![
             ("ids[]", s(world.fresh_customer(place).await)),
             ("customer_type_id", s(world.fresh_customer_type(place).await)),

@@ -225,4 +225,5 @@ const STAFF_ENDPOINTS: &[&str] = &[
     "save_customer_type", "delete_customer_type", "customer_groups", "save_customer_group",
     "delete_customer_group", "customer_users", "add_customer_user", "resend_activation", "update_customer_user",
     "set_customer_user_enabled", "delete_customer_user", "audit", "outbox", "retry_outbox",
+    "remove_customer", "rename_customer_company", "billing", "update_billing",
 ];

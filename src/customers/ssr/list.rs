@@ -489,6 +489,7 @@ pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>,
         can_create: staff.holds(Permission::CustomersCreate),
         can_edit: staff.holds(Permission::CustomersEdit),
         can_delete: staff.holds(Permission::CustomersDelete),
+        can_view_users: staff.holds(Permission::CustomerUsersView),
     })
 }
 

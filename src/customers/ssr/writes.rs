@@ -152,6 +152,44 @@ pub async fn delete_customers(
     allowed: &Allowed<'_, CustomersDelete>,
     ids: &[i64],
 ) -> Result<BulkResult, AppError> {
+    delete_set(conn, state, allowed, ids, Action::CustomerDeleted, 0).await
+}
+
+/// Takes a customer off the account's list (seed 000's "remove"): it goes as [`delete_customers`]
+/// would take it, with its sub-customers, except that a person who registered on their own and
+/// was added by account keeps their login: their customer user goes back to a free registered
+/// account, as before they were added (their sessions end; they sign in again outside it).
+pub async fn remove_customer(conn: &mut PgConnection, state: &AppState, allowed: &Allowed<'_, CustomersDelete>, id: i64) -> Result<BulkResult, AppError> {
+    let staff = allowed.staff();
+    all_in_scope(&mut *conn, staff, &[id]).await?;
+    let all = with_descendants(&mut *conn, staff.account_id(), &[id]).await?;
+    let freed = sqlx::query_scalar!(
+        "UPDATE users SET kind = 'registered', account_id = NULL, customer_id = NULL, joined_by_account = false,
+                          updated_at = $3, version = version + 1
+          WHERE account_id = $1 AND customer_id = ANY($2) AND kind = 'customer' AND joined_by_account
+         RETURNING id",
+        staff.account_id(),
+        &all,
+        state.clock.now()
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for user in &freed {
+        session::end_all(&mut *conn, *user).await?;
+    }
+    delete_set(conn, state, allowed, &[id], Action::CustomerRemoved, freed.len()).await
+}
+
+/// Deletes `ids` with their sub-customers and the customer users still in them; audited as
+/// `action`, with `kept_logins` people given back their own accounts before.
+async fn delete_set(
+    conn: &mut PgConnection,
+    state: &AppState,
+    allowed: &Allowed<'_, CustomersDelete>,
+    ids: &[i64],
+    action: Action,
+    kept_logins: usize,
+) -> Result<BulkResult, AppError> {
     let staff = allowed.staff();
     let now = state.clock.now();
     let preview = deletion_preview(&mut *conn, allowed, ids).await?;
@@ -202,12 +240,23 @@ pub async fn delete_customers(
     sqlx::query!("UPDATE accounts SET customer_count = customer_count - $2 WHERE id = $1", staff.account_id(), deleted)
         .execute(&mut *conn)
         .await?;
-    let changes = serde_json::json!({
+    let mut changes = serde_json::json!({
         "customers": preview.titles,
         "sub_customers": preview.sub_customers,
         "customer_users": users.len(),
     });
-    Actor::staff(staff, now).audit(conn, Action::CustomerDeleted, Record::many(RecordType::Customer, ids), changes).await?;
+    if action == Action::CustomerRemoved {
+        changes["kept_logins"] = kept_logins.into();
+    }
+    Actor::staff(staff, now).audit(conn, action, Record::many(RecordType::Customer, ids), changes).await?;
+    if action == Action::CustomerRemoved {
+        let kept = match kept_logins {
+            0 => String::new(),
+            1 => " The person who registered on their own keeps their login.".to_owned(),
+            n => format!(" The {n} people who registered on their own keep their logins."),
+        };
+        return Ok(BulkResult { message: format!("{} was removed from your customers.{kept}", preview.titles[0]) });
+    }
     let message = match (ids.len(), preview.sub_customers) {
         (1, 0) => format!("{} was deleted.", preview.titles[0]),
         (1, n) => format!("{} and {n} sub-customers were deleted.", preview.titles[0]),
@@ -215,6 +264,43 @@ pub async fn delete_customers(
         (k, n) => format!("{k} customers and {n} sub-customers were deleted."),
     };
     Ok(BulkResult { message })
+}
+
+/// Renames the company a customer belongs to (its "company name"; empty clears it).
+pub async fn rename_company(
+    conn: &mut PgConnection,
+    state: &AppState,
+    allowed: &Allowed<'_, CustomersEdit>,
+    id: i64,
+    company_name: Option<String>,
+) -> Result<BulkResult, AppError> {
+    let staff = allowed.staff();
+    let now = state.clock.now();
+    all_in_scope(&mut *conn, staff, &[id]).await?;
+    let before = sqlx::query!(
+        "SELECT title, company_name FROM customers WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE",
+        staff.account_id(),
+        id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE customers SET company_name = $3, updated_at = $4, version = version + 1 WHERE account_id = $1 AND id = $2",
+        staff.account_id(),
+        id,
+        company_name,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    let changes = Changes::default().field("company_name", &before.company_name, &company_name);
+    Actor::staff(staff, now).audit(conn, Action::CustomerUpdated, Record::customer(id), changes).await?;
+    Ok(BulkResult {
+        message: match &company_name {
+            Some(name) => format!("The company of {} is now {name}.", before.title),
+            None => format!("{} has no company name now.", before.title),
+        },
+    })
 }
 
 /// Gives the selected customers another type, all or nothing.
@@ -440,7 +526,8 @@ async fn add_person(
         other => other,
     })?;
     sqlx::query!(
-        "UPDATE users SET kind = 'customer', account_id = $2, customer_id = $3, updated_at = $4, version = version + 1
+        "UPDATE users SET kind = 'customer', account_id = $2, customer_id = $3, joined_by_account = true, updated_at = $4,
+                          version = version + 1
           WHERE id = $1 AND account_id IS NULL",
         person.id,
         account_id,
