@@ -218,7 +218,7 @@ fn CustomerTable(
                                         {has_actions.then(|| {
                                             let named = title.clone();
                                             view! {
-                                                <td class="row-actions">
+                                                <td class="actions-cell"><div class="row-actions row-actions-stack">
                                                     {can_view_users.then(|| view! {
                                                         <a class="btn btn-secondary btn-small" href=format!("/customers/{id}?tab=users")
                                                             aria-describedby=format!("customer-{id}")>"Manage customer users"</a>
@@ -234,7 +234,7 @@ fn CustomerTable(
                                                         <MoreOptions options can_edit can_delete
                                                             target=RowTarget { id, title: named.clone(), company_name: company_of_row.clone() }/>
                                                     })}
-                                                </td>
+                                                </div></td>
                                             }
                                         })}
                                     </tr>

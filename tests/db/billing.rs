@@ -297,6 +297,10 @@ async fn the_chart_counts_each_day_and_the_page_shows_every_limit(db: PgPool) {
     assert_eq!(billing.days.last().unwrap().day, today);
     let created: Vec<i64> = billing.days.iter().rev().take(2).map(|d| d.customers_created).collect();
     assert_eq!(created, [1, 2]);
+    // Every way in counts as a sign-in: the confirmed sign-up, each password sign-in.
+    let first_day = &billing.days[billing.days.len() - 2];
+    assert!(first_day.sign_ins >= 2, "sign-up confirmation and sign-in on day one: {}", first_day.sign_ins);
+    assert_eq!(billing.days.last().unwrap().sign_ins, 1);
     let per_day: Vec<(chrono::NaiveDate, i32, i32)> =
         sqlx::query_as("SELECT day, customers_created, emails FROM account_daily_usage WHERE account_id = $1 ORDER BY day")
             .bind(world.a)

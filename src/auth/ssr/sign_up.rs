@@ -186,6 +186,9 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<(), AppError> {
     };
     session::end_current(&mut tx, state).await?;
     session::start(&mut tx, state, user_id, account_id).await?;
+    if let Some(account_id) = account_id {
+        crate::services::usage::ssr::add_sign_in(&mut tx, account_id, now).await?;
+    }
     Actor::person(account_id, user_id, email.as_str(), now)
         .audit(&mut tx, Action::SessionSignedIn, Record::user(user_id), serde_json::json!({ "via": via }))
         .await?;

@@ -433,6 +433,7 @@ pub async fn activate(state: &AppState, token: &str, password: &str, password_co
     .await?;
     session::end_current(&mut tx, state).await?;
     session::start(&mut tx, state, user_id, Some(account_id)).await?;
+    crate::services::usage::ssr::add_sign_in(&mut tx, account_id, now).await?;
     Actor::person(Some(account_id), user_id, &user.email, now)
         .audit(&mut tx, Action::CustomerUserActivated, Record::user(user_id), serde_json::json!({}))
         .await?;

@@ -215,6 +215,7 @@ pub async fn accept(state: &AppState, token: &str, display_name: &str, password:
     .await?;
     session::end_current(&mut tx, state).await?;
     session::start(&mut tx, state, user_id, Some(account_id)).await?;
+    usage::add_sign_in(&mut tx, account_id, now).await?;
     Actor::person(Some(account_id), user_id, &user.email, now)
         .audit(&mut tx, Action::UserInvitationAccepted, Record::user(user_id), serde_json::json!({ "display_name": name }))
         .await?;
