@@ -63,6 +63,20 @@ ensure_npm() {
   fi
 }
 
+# schemathesis (PyPI), pinned, in its own virtual environment under target/tools.
+SCHEMATHESIS_VERSION=4.32.5
+ensure_schemathesis() {
+  local venv="$ROOT/target/tools/schemathesis"
+  if [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    log "Installing schemathesis $SCHEMATHESIS_VERSION"
+    command -v python3 >/dev/null || { echo "python3 is needed for schemathesis" >&2; exit 1; }
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  SCHEMATHESIS="$venv/bin/schemathesis"
+}
+
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then
     log "Installing Chromium"

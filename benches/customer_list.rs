@@ -45,6 +45,19 @@ impl Http {
             self.host,
             body.len()
         );
+        self.exchange(request).await
+    }
+
+    /// A REST API request: GET with the API key, no cookie.
+    async fn get_with_key(&mut self, path: &str, key: &str) -> Reply {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nAuthorization: Bearer {key}\r\n\r\n",
+            self.host
+        );
+        self.exchange(request).await
+    }
+
+    async fn exchange(&mut self, request: String) -> Reply {
         self.stream.write_all(request.as_bytes()).await.unwrap();
         let mut buf = Vec::new();
         let mut chunk = [0u8; 65536];
@@ -88,6 +101,25 @@ struct Scenario {
     /// Form fields after `query[`.
     fields: Vec<(&'static str, String)>,
     sql: String,
+}
+
+impl Scenario {
+    /// The same page through the REST API (`GET /api/v1/customers`), when it has one: the API
+    /// pages by cursor only, so a typed page number has none.
+    fn rest_query(&self) -> Option<String> {
+        let mut params = vec!["limit=25".to_owned()];
+        for (k, v) in &self.fields {
+            match *k {
+                "q" => params.push(format!("q={}", encode(v))),
+                "after" => params.push(format!("after={}", encode(v))),
+                "group" => params.push(format!("group_id={v}")),
+                "sort" => params.push(format!("sort={}", v.to_lowercase())),
+                "page" if self.fields.iter().any(|(k, _)| *k == "after") => {}
+                _ => return None,
+            }
+        }
+        Some(format!("/api/v1/customers?{}", params.join("&")))
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -236,31 +268,71 @@ async fn main() {
     let reply = http.post("/api/sign_in", &format!("email={}&password={}", encode(&email), encode(&password))).await;
     assert_eq!(reply.status, 200, "sign in: {}", String::from_utf8_lossy(&reply.body));
     std::fs::create_dir_all(&sql_dir).unwrap();
-    println!("| scenario | rows | total shown | HTTP p50 ms | HTTP p95 ms |");
-    println!("|---|---|---|---|---|");
+    // An API key of the same Administrator, for the REST API's list (issue 12).
+    let company: i64 = sqlx::query_scalar("SELECT company_id FROM users WHERE lower(email) = lower($1)")
+        .bind(&email)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let reply = http
+        .post("/api/create_api_key", &format!("name=bench-{}&expires_in_days=30&company_id={company}&permissions[]=customers.view", std::process::id()))
+        .await;
+    assert_eq!(reply.status, 200, "API key: {}", String::from_utf8_lossy(&reply.body));
+    let key = serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap()["secret"].as_str().unwrap().to_owned();
+    let mut rest = Http::connect(&url).await;
+    println!("| scenario | rows | total shown | HTTP p50 ms | HTTP p95 ms | REST p50 ms | REST p95 ms | REST/HTTP p95 |");
+    println!("|---|---|---|---|---|---|---|---|");
     for (i, scenario) in scenarios.iter_mut().enumerate() {
         let mut body: Vec<String> = vec!["query[size]=25".into()];
         for (k, v) in &scenario.fields {
             body.push(format!("query[{k}]={}", encode(v)));
         }
         let body = body.join("&");
-        let mut times = Vec::with_capacity(runs);
-        let mut last = None;
-        for run in 0..(runs + 20) {
-            let started = Instant::now();
-            let reply = http.post("/api/customers", &body).await;
-            let elapsed = started.elapsed();
-            assert_eq!(reply.status, 200, "{}: {} {}", scenario.name, reply.headers, String::from_utf8_lossy(&reply.body));
-            if run >= 20 {
-                times.push(elapsed);
+        let (times, last) = {
+            let http = &mut http;
+            let body = body.clone();
+            let mut times = Vec::with_capacity(runs);
+            let mut last = None;
+            for run in 0..(runs + 20) {
+                let started = Instant::now();
+                let reply = http.post("/api/customers", &body).await;
+                let elapsed = started.elapsed();
+                assert_eq!(reply.status, 200, "{}: {} {}", scenario.name, reply.headers, String::from_utf8_lossy(&reply.body));
+                if run >= 20 {
+                    times.push(elapsed);
+                }
+                last = Some(reply);
             }
-            last = Some(reply);
-        }
-        times.sort();
-        let list: serde_json::Value = serde_json::from_slice(&last.unwrap().body).unwrap();
+            times.sort();
+            (times, last.unwrap())
+        };
+        let list: serde_json::Value = serde_json::from_slice(&last.body).unwrap();
         let rows = list["rows"].as_array().map(|r| r.len()).unwrap_or(0);
+        let (rest_p50, rest_p95, ratio) = match scenario.rest_query() {
+            Some(path) => {
+                let mut rest_times = Vec::with_capacity(runs);
+                let mut rest_rows = 0;
+                for run in 0..(runs + 20) {
+                    let started = Instant::now();
+                    let reply = rest.get_with_key(&path, &key).await;
+                    let elapsed = started.elapsed();
+                    assert_eq!(reply.status, 200, "REST {}: {} {}", scenario.name, reply.headers, String::from_utf8_lossy(&reply.body));
+                    if run >= 20 {
+                        rest_times.push(elapsed);
+                    } else if run == 0 {
+                        let page: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+                        rest_rows = page["data"].as_array().map(|r| r.len()).unwrap_or(0);
+                    }
+                }
+                rest_times.sort();
+                assert_eq!(rest_rows, rows, "{}: the REST page has the rows the server function gives", scenario.name);
+                let p95 = percentile(&rest_times, 0.95);
+                (format!("{:.2}", percentile(&rest_times, 0.50)), format!("{p95:.2}"), format!("{:.2}", p95 / percentile(&times, 0.95)))
+            }
+            None => ("—".into(), "—".into(), "—".into()),
+        };
         println!(
-            "| {} | {rows} | {} | {:.2} | {:.2} |",
+            "| {} | {rows} | {} | {:.2} | {:.2} | {rest_p50} | {rest_p95} | {ratio} |",
             scenario.name,
             list["total"],
             percentile(&times, 0.50),

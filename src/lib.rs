@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 // The browser's entry point is `app::hydrate`.
 
+pub mod api_keys;
 pub mod app;
 pub mod audit;
 #[cfg(feature = "ssr")]
@@ -22,12 +23,14 @@ pub mod home;
 pub mod outbox;
 pub mod permissions;
 pub mod portal;
+pub mod rest;
 pub mod roles;
 pub mod services;
 pub mod settings;
 pub mod ui;
 pub mod users;
 pub mod validation;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -117,6 +117,9 @@ catalogue! {
         BillingView = "billing.view", "View";
         BillingManage = "billing.manage", "Manage";
     }
+    ApiKeys ("API keys") {
+        ApiKeysManage = "api_keys.manage", "Manage";
+    }
 }
 
 impl Module {
@@ -208,7 +211,7 @@ impl BuiltinRole {
             BuiltinRole::Administrator => Permission::ALL.to_vec(),
             BuiltinRole::CommonManager => Permission::ALL
                 .into_iter()
-                .filter(|p| !matches!(p.module(), Module::AccountSettings | Module::Billing))
+                .filter(|p| !matches!(p.module(), Module::AccountSettings | Module::Billing | Module::ApiKeys))
                 .collect(),
             BuiltinRole::OperationsEngineer => vec![
                 CustomersView,
@@ -245,6 +248,16 @@ impl Authority {
         permissions.sort();
         permissions.dedup();
         Self { rank, permissions }
+    }
+
+    /// What an API key acts with: only the permissions it was given, and its maker's rank but
+    /// never the Administrator's (so no key gives, restores or takes away an Administrator, and
+    /// none acts on a person of its maker's rank who is an Administrator).
+    pub fn limited(rank: i32, permissions: impl IntoIterator<Item = Permission>) -> Self {
+        let mut permissions: Vec<Permission> = permissions.into_iter().collect();
+        permissions.sort();
+        permissions.dedup();
+        Self { rank: rank.max(ADMINISTRATOR_RANK + 1), permissions }
     }
 
     /// From the stored keys of a role's permissions (unknown keys are ignored).
@@ -299,12 +312,24 @@ mod tests {
     }
 
     #[test]
+    fn a_key_at_the_administrators_rank_holds_only_what_it_was_given() {
+        let key = Authority::limited(ADMINISTRATOR_RANK, [Permission::UsersManage, Permission::UsersView]);
+        assert_eq!(key.permissions, vec![Permission::UsersView, Permission::UsersManage]);
+        assert!(!key.covers(&Authority::new(1, BuiltinRole::CommonManager.default_permissions())));
+        let everything = Authority::limited(ADMINISTRATOR_RANK, Permission::ALL);
+        assert!(!everything.covers(&Authority::new(ADMINISTRATOR_RANK, [])), "no key gives or acts on an Administrator");
+        assert!(everything.covers(&Authority::new(1, BuiltinRole::CommonManager.default_permissions())));
+        assert!(Authority::new(ADMINISTRATOR_RANK, []).covers(&Authority::new(1, BuiltinRole::CommonManager.default_permissions())));
+    }
+
+    #[test]
     fn builtin_defaults_follow_the_spec() {
         let manager = BuiltinRole::CommonManager.default_permissions();
         assert!(!manager.contains(&Permission::BillingView));
         assert!(!manager.contains(&Permission::AccountSettingsManage));
         assert!(manager.contains(&Permission::UsersManage));
         assert!(manager.contains(&Permission::AuditView));
+        assert!(!manager.contains(&Permission::ApiKeysManage), "API keys are the Administrators' alone");
 
         let engineer = BuiltinRole::OperationsEngineer.default_permissions();
         assert!(engineer.contains(&Permission::CustomerTypesView));

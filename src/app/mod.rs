@@ -24,6 +24,7 @@ use crate::{
     roles::{RoleEditorPage, RolesPage},
     settings::AccountSettingsPage,
     billing::BillingPage,
+    rest::ApiPage,
     users::{AcceptInvitationPage, AddUserPage, UserPage, UsersPage},
 };
 use leptos::prelude::*;
@@ -99,6 +100,7 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/roles/:id") view=RoleEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=AccountSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/api-keys") view=ApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/new") view=NewCustomerPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/add-by-account") view=AddByAccountPage ssr=SsrMode::Async/>

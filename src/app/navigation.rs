@@ -54,6 +54,12 @@ pub const NAVIGATION: &[NavItem] = &[
         icon: "M3 6h18a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1zM2 10h20M6 15h4",
         shown: Shown::Permission(Permission::BillingView),
     },
+    NavItem {
+        label: "API",
+        href: "/api-keys",
+        icon: "M8 9l-4 3 4 3M16 9l4 3-4 3M14 5l-4 14",
+        shown: Shown::Permission(Permission::ApiKeysManage),
+    },
     NavItem { label: "Customer users", href: "/portal/users", icon: PEOPLE, shown: Shown::Feature(CustomerFeature::ManageCustomerUsers) },
     NavItem { label: "Sub-customers", href: "/portal/sub-customers", icon: CUSTOMERS, shown: Shown::Feature(CustomerFeature::ManageSubCustomers) },
     NavItem { label: "Customer profile", href: "/portal/customer", icon: BUILDING, shown: Shown::Feature(CustomerFeature::EditCustomerProfile) },

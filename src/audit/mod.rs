@@ -57,7 +57,12 @@ impl AuditQuery {
             if text.is_empty() {
                 return Ok(None);
             }
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| format!("Enter the {what} date as YYYY-MM-DD."))
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("Enter the {what} date as YYYY-MM-DD."))?;
+            // Years the log can hold (and PostgreSQL's timestamps and the day after can reach).
+            if !(1970..=9999).contains(&chrono::Datelike::year(&date)) {
+                return Err(format!("Enter the {what} date between 1970 and 9999."));
+            }
+            Ok(Some(date))
         };
         let from = parse(&self.from, "first")?;
         let to = parse(&self.to, "last")?;
@@ -146,6 +151,8 @@ mod tests {
         assert!(q("2026-02-30", "").dates().is_err());
         assert!(q("yesterday", "").dates().is_err());
         assert!(q("2026-11-30", "2026-11-01").dates().is_err());
+        assert!(q("-5000-01-01", "").dates().is_err());
+        assert!(q("", "+262142-12-31").dates().is_err(), "no date the day after cannot follow");
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     };
     let mut app = Router::new()
         .route("/healthz", get(health))
+        .merge(crate::rest::ssr::router(&state))
         .merge(site_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))

@@ -130,9 +130,14 @@ impl Staff {
         self.user.is_administrator()
     }
 
-    /// The rank and permissions this staff member acts with.
+    /// The rank and permissions this staff member acts with (through an API key, only the
+    /// key's permissions, whatever the rank).
     pub fn authority(&self) -> Authority {
-        Authority::new(self.role.rank(), self.user.permissions().iter().copied())
+        let permissions = self.user.permissions().iter().copied();
+        match self.user.api_key() {
+            None => Authority::new(self.role.rank(), permissions),
+            Some(_) => Authority::limited(self.role.rank(), permissions),
+        }
     }
 
     /// Reads the caller's own row again inside the transaction, after a lock that orders the
@@ -153,7 +158,14 @@ impl Staff {
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-        let current = row.rank.map(|rank| Authority::from_keys(rank, &row.permissions));
+        // Through an API key: what the key holds of what its creator holds now.
+        let current = row.rank.map(|rank| {
+            let held = Authority::from_keys(rank, &row.permissions);
+            match self.user.api_key() {
+                None => held,
+                Some(_) => Authority::limited(rank, self.user.permissions().iter().copied().filter(|p| held.holds(*p))),
+            }
+        });
         if row.status != "active" || row.role_id != Some(self.role.id()) || current.as_ref() != Some(&self.authority()) {
             return Err(AppError::Conflict);
         }

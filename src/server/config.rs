@@ -53,6 +53,16 @@ pub struct Config {
     #[arg(long, env = "ROSTER_SIGN_UPS_PER_CLIENT_PER_HOUR", default_value_t = 30, global = true)]
     pub sign_ups_per_client_per_hour: i32,
 
+    /// How many REST API requests one API key may make in a minute; past it the answer is 429
+    /// with Retry-After.
+    #[arg(long, env = "ROSTER_API_REQUESTS_PER_KEY_PER_MINUTE", default_value_t = 600, global = true)]
+    pub api_requests_per_key_per_minute: i32,
+
+    /// Deliver webhooks to loopback, private and link-local addresses too (a host inside your
+    /// own network, or tests). Off, such targets are refused when their host is resolved.
+    #[arg(long, env = "ROSTER_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, global = true)]
+    pub webhook_allow_private_targets: bool,
+
     /// Development mail: with no SMTP_URL, show queued messages with their links and temporary
     /// passwords in the Outbox page. On by itself only when the server listens on a loopback
     /// address; never while an SMTP server delivers the mail.
@@ -130,6 +140,8 @@ impl Config {
             trust_proxy: false,
             hash_concurrency: 2,
             sign_ups_per_client_per_hour: 30,
+            api_requests_per_key_per_minute: 600,
+            webhook_allow_private_targets: false,
             dev_mail: false,
             site_root: "target/site".into(),
         }

@@ -71,7 +71,9 @@ fn client_ip(req: &Request, trust_proxy: bool) -> Option<String> {
 /// Guards every server function: refuses cross-site requests and oversize bodies with a typed
 /// error, and gives typed errors their proper HTTP status.
 pub async fn api_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/api/") {
+    // The REST API (`/api/v1`) has its own guard: API keys, no cookies, its own body limit.
+    let path = req.uri().path();
+    if !path.starts_with("/api/") || path == "/api/v1" || path.starts_with("/api/v1/") {
         return next.run(req).await;
     }
     if !same_origin(req.headers(), &state.config.public_url()) {

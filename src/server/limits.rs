@@ -47,6 +47,24 @@ pub async fn hit(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc
     .await?)
 }
 
+/// Like [`hit`], with the time the current window began (for a `Retry-After`).
+pub async fn hit_window(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc>) -> Result<(i32, DateTime<Utc>), AppError> {
+    let row = sqlx::query!(
+        "INSERT INTO rate_counters AS c (key, window_started_at, hits) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET
+           hits = CASE WHEN c.window_started_at <= $4 THEN $3 ELSE c.hits + $3 END,
+           window_started_at = CASE WHEN c.window_started_at <= $4 THEN $2 ELSE c.window_started_at END
+         RETURNING hits, window_started_at",
+        key,
+        now,
+        n,
+        now - limit.window
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.hits, row.window_started_at))
+}
+
 /// Deletes counters a day after their window began.
 pub async fn clean_up(db: &PgPool, now: DateTime<Utc>) -> Result<(), AppError> {
     sqlx::query!("DELETE FROM rate_counters WHERE window_started_at < $1", now - Duration::days(1)).execute(db).await?;

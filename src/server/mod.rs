@@ -3,6 +3,7 @@
 //! counters and locks, and who is signed in with what they may do (sessions, capabilities). It
 //! names no feature and not the app (that is `boot`'s job). Compiled only with `ssr`.
 
+pub mod api_keys;
 pub mod capability;
 pub mod clock;
 pub mod config;

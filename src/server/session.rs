@@ -28,6 +28,10 @@ pub struct RoleRef {
 }
 
 impl RoleRef {
+    pub(super) fn new(id: i64, name: String, rank: i32) -> Self {
+        Self { id, name, rank }
+    }
+
     pub fn id(&self) -> i64 {
         self.id
     }
@@ -41,8 +45,29 @@ impl RoleRef {
     }
 }
 
+/// The API key a request authenticated with (issue 12): it acts for its creator.
+#[derive(Clone, Debug)]
+pub struct KeyRef {
+    id: i64,
+    name: String,
+}
+
+impl KeyRef {
+    pub(super) fn new(id: i64, name: String) -> Self {
+        Self { id, name }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// The signed-in user of the current request, with what they may do. Read-only: only the
-/// session lookup makes one.
+/// session lookup and the API-key lookup (`super::api_keys`) make one.
 #[derive(Clone, Debug)]
 pub struct SignedIn {
     user_id: i64,
@@ -55,6 +80,7 @@ pub struct SignedIn {
     role: Option<RoleRef>,
     permissions: BTreeSet<Permission>,
     must_change_password: bool,
+    via_key: Option<KeyRef>,
 }
 
 impl SignedIn {
@@ -102,18 +128,62 @@ impl SignedIn {
         self.must_change_password
     }
 
+    /// Whether the user acts as an Administrator: never through an API key, which holds only
+    /// the permissions it was given (within its company), whatever its creator's role.
     pub fn is_administrator(&self) -> bool {
-        self.kind == UserKind::Staff && self.role.as_ref().is_some_and(|r| r.rank == ADMINISTRATOR_RANK)
+        self.via_key.is_none()
+            && self.kind == UserKind::Staff
+            && self.role.as_ref().is_some_and(|r| r.rank == ADMINISTRATOR_RANK)
+    }
+
+    /// The API key the request came with, if it did.
+    pub fn api_key(&self) -> Option<&KeyRef> {
+        self.via_key.as_ref()
+    }
+
+    /// The creator of an API key as the key acts: the creator's rank, the permissions both the
+    /// key and the creator hold now, and the key's company for scope.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn through_key(
+        key: KeyRef,
+        user_id: i64,
+        account_id: i64,
+        email: String,
+        display_name: String,
+        company_id: i64,
+        role: RoleRef,
+        permissions: BTreeSet<Permission>,
+    ) -> Self {
+        Self {
+            user_id,
+            account_id: Some(account_id),
+            kind: UserKind::Staff,
+            email,
+            display_name,
+            account_name: None,
+            company_id: Some(company_id),
+            role: Some(role),
+            permissions,
+            must_change_password: false,
+            via_key: Some(key),
+        }
     }
 
     /// The rank and permissions the user acts with (none for anyone but staff).
     pub fn authority(&self) -> Option<Authority> {
-        self.role.as_ref().map(|role| Authority::new(role.rank, self.permissions.iter().copied()))
+        self.role.as_ref().map(|role| match self.via_key {
+            None => Authority::new(role.rank, self.permissions.iter().copied()),
+            Some(_) => Authority::limited(role.rank, self.permissions.iter().copied()),
+        })
     }
 }
 
-/// The current session's user, or `None` when the request carries no live session.
+/// The current session's user, or `None` when the request carries no live session. A request
+/// of the REST API carries its key's user instead (and never a cookie session).
 pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
+    if let Some(super::api_keys::ApiCaller(user)) = use_context::<super::api_keys::ApiCaller>() {
+        return Ok(Some(user));
+    }
     let state = app_state()?;
     let Some(token) = request_cookie(state.config.session_cookie_name()) else {
         return Ok(None);
@@ -174,6 +244,7 @@ pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
         role,
         permissions,
         must_change_password: row.must_change_password,
+        via_key: None,
     }))
 }
 

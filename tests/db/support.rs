@@ -101,6 +101,39 @@ impl TestApp {
         .unwrap_or_else(|| panic!("the {kind} mail to {to} carries no secret"))
     }
 
+    /// Calls the REST API at `path` (below `/api/v1`) as an integrator does: JSON, the key as
+    /// a bearer token, no cookie.
+    pub async fn rest(&self, method: &str, path: &str, key: Option<&str>, body: Option<serde_json::Value>) -> Response {
+        let mut headers = vec![("accept", "application/json".to_owned())];
+        if let Some(key) = key {
+            headers.push(("authorization", format!("Bearer {key}")));
+        }
+        let body = match body {
+            Some(value) => {
+                headers.push(("content-type", "application/json".to_owned()));
+                serde_json::to_vec(&value).unwrap()
+            }
+            None => Vec::new(),
+        };
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.rest_raw(method, path, &headers, body).await
+    }
+
+    /// A REST request with exactly these headers and body bytes.
+    pub async fn rest_raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Response {
+        let mut request = Request::builder().method(method).uri(format!("/api/v1{path}")).header(header::HOST, "roster.test");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(Body::from(body)).unwrap();
+        request.extensions_mut().insert(ConnectInfo::<SocketAddr>("198.51.100.7:40000".parse().unwrap()));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
+        Response { status, headers, body }
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql).fetch_one(self.db()).await.unwrap()
     }

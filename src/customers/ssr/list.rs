@@ -57,8 +57,16 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// A cursor this server made; anything else (or a crafted one carrying NUL, which no
+    /// stored text holds) is none.
     pub fn decode(raw: &str) -> Option<Self> {
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()
+        let cursor: Self = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+        let clean = |s: &str| !s.contains('\0');
+        match &cursor {
+            Cursor::Title(t) if !clean(t) => None,
+            Cursor::Keyed(a, b) if !clean(a) || !clean(b) => None,
+            _ => Some(cursor),
+        }
     }
 
     fn fits(&self, sort: SortKey) -> bool {
@@ -338,7 +346,8 @@ pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>,
     // A size in the address is the user's new choice, remembered for next time.
     let size = match query.size {
         Some(size) if PAGE_SIZES.contains(&size) => {
-            if size != head.page_size {
+            // An API key's page size is per request, not a choice to remember.
+            if size != head.page_size && staff.user().api_key().is_none() {
                 sqlx::query!(
                     "UPDATE users SET customer_page_size = $3 WHERE account_id = $1 AND id = $2",
                     account_id,
@@ -509,6 +518,7 @@ mod tests {
         assert!(Cursor::Title("a".into()).fits(SortKey::Title));
         assert!(!Cursor::Title("a".into()).fits(SortKey::City));
         assert_eq!(Cursor::decode("not a cursor"), None);
+        assert_eq!(Cursor::decode(&Cursor::Title("a\0b".into()).encode()), None, "NUL never reaches PostgreSQL");
     }
 
     #[test]

@@ -75,9 +75,36 @@ actions! {
     CustomerUserActivationResent = "customer_user.activation_resent",
     CustomerUserActivated = "customer_user.activated",
     EmailRetried = "email.retried",
+    ApiKeyCreated = "api_key.created",
+    ApiKeyRevoked = "api_key.revoked",
+    WebhookCreated = "webhook.created",
+    WebhookSecretRotated = "webhook.secret_rotated",
+    WebhookDeleted = "webhook.deleted",
+    WebhookRedelivered = "webhook.redelivered",
 }
 
 impl Action {
+    /// The webhook event a change of this kind is, if any.
+    pub fn webhook_event(self) -> Option<crate::services::webhooks::Event> {
+        use crate::services::webhooks::Event;
+        Some(match self {
+            Action::CustomerCreated | Action::CustomerCreatedByAccount => Event::CustomerCreated,
+            Action::CustomerUpdated | Action::CustomerTypeChanged | Action::CustomerAddedToGroup | Action::CustomerGroupsChanged => {
+                Event::CustomerUpdated
+            }
+            Action::CustomerDeleted | Action::CustomerRemoved => Event::CustomerDeleted,
+            Action::CustomerUserCreated => Event::CustomerUserCreated,
+            Action::CustomerUserActivated => Event::CustomerUserActivated,
+            Action::CustomerUserDisabled => Event::CustomerUserDisabled,
+            Action::CustomerUserDeleted => Event::CustomerUserDeleted,
+            Action::UserInvited => Event::UserInvited,
+            Action::UserInvitationAccepted => Event::UserInvitationAccepted,
+            Action::UserDisabled => Event::UserDisabled,
+            Action::UserRemoved | Action::UserDeleted => Event::UserRemoved,
+            _ => return None,
+        })
+    }
+
     pub fn from_key(key: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.key() == key)
     }
@@ -119,10 +146,12 @@ pub enum RecordType {
     CustomerType,
     CustomerGroup,
     Email,
+    ApiKey,
+    Webhook,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 8] = [
+    pub const ALL: [RecordType; 10] = [
         RecordType::Account,
         RecordType::Company,
         RecordType::Role,
@@ -131,6 +160,8 @@ impl RecordType {
         RecordType::CustomerType,
         RecordType::CustomerGroup,
         RecordType::Email,
+        RecordType::ApiKey,
+        RecordType::Webhook,
     ];
 
     pub fn key(self) -> &'static str {
@@ -143,6 +174,8 @@ impl RecordType {
             RecordType::CustomerType => "customer_type",
             RecordType::CustomerGroup => "customer_group",
             RecordType::Email => "email",
+            RecordType::ApiKey => "api_key",
+            RecordType::Webhook => "webhook",
         }
     }
 
@@ -153,7 +186,7 @@ impl RecordType {
     /// Events about the account as a whole (its roles, its settings, its mail): shown only to
     /// Administrators and to holders of Account settings.
     pub fn account_level(self) -> bool {
-        matches!(self, RecordType::Account | RecordType::Role | RecordType::Email)
+        matches!(self, RecordType::Account | RecordType::Role | RecordType::Email | RecordType::ApiKey | RecordType::Webhook)
     }
 }
 
@@ -198,6 +231,12 @@ impl Record {
     pub fn email(id: i64) -> Self {
         Self::new(RecordType::Email, id)
     }
+    pub fn api_key(id: i64) -> Self {
+        Self::new(RecordType::ApiKey, id)
+    }
+    pub fn webhook(id: i64) -> Self {
+        Self::new(RecordType::Webhook, id)
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -239,5 +278,14 @@ mod tests {
         assert_eq!(Action::CustomerUserCreated.record_type(), RecordType::User);
         assert_eq!(Action::CustomerTypeDeleted.record_type(), RecordType::CustomerType);
         assert_eq!(Action::EmailRetried.record_type(), RecordType::Email);
+    }
+
+    #[test]
+    fn every_webhook_event_comes_from_an_action_of_the_same_name() {
+        for event in crate::services::webhooks::Event::ALL {
+            let from: Vec<Action> = Action::ALL.into_iter().filter(|a| a.webhook_event() == Some(event)).collect();
+            assert!(from.iter().any(|a| a.key() == event.key()), "{event:?} is sent for {from:?}");
+        }
+        assert_eq!(Action::ApiKeyCreated.webhook_event(), None, "account-level changes are not events");
     }
 }

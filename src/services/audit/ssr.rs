@@ -31,8 +31,15 @@ impl Actor {
         Self { account_id, user_id: Some(user_id), label: label.to_owned(), at }
     }
 
+    /// A staff member, or an API key acting for one: the row names the key.
     pub fn staff(staff: &Staff, at: DateTime<Utc>) -> Self {
-        Self::person(Some(staff.account_id()), staff.user_id(), staff.email(), at)
+        match staff.user().api_key() {
+            Some(key) => {
+                let label = format!("{} (API key “{}”)", staff.email(), key.name());
+                Self::person(Some(staff.account_id()), staff.user_id(), &label, at)
+            }
+            None => Self::person(Some(staff.account_id()), staff.user_id(), staff.email(), at),
+        }
     }
 
     pub fn portal(portal: &PortalUser, at: DateTime<Utc>) -> Self {
@@ -54,7 +61,7 @@ impl Actor {
     /// staff member sees the history of their own branch. Write it before deleting the
     /// record it is about.
     pub async fn audit(&self, conn: &mut PgConnection, action: Action, record: Record, changes: impl Into<Value>) -> Result<(), AppError> {
-        sqlx::query!(
+        let row = sqlx::query!(
             "INSERT INTO audit_events
                (account_id, occurred_at, actor_id, actor_label, action, record_type, record_id, client_ip, changes,
                 record_company_id, actor_company_id)
@@ -68,7 +75,8 @@ impl Actor {
                      END,
                      (SELECT coalesce(u.company_id, c.owner_company_id) FROM users u
                         LEFT JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
-                       WHERE u.account_id = $1 AND u.id = $3))",
+                       WHERE u.account_id = $1 AND u.id = $3))
+             RETURNING id, changes",
             self.account_id,
             self.at,
             self.user_id,
@@ -79,8 +87,17 @@ impl Actor {
             request_client_ip(),
             changes.into(),
         )
-        .execute(conn)
+        .fetch_one(&mut *conn)
         .await?;
+        if let (Some(event), Some(account_id)) = (action.webhook_event(), self.account_id) {
+            let data = json!({
+                "record_type": record.kind.key(),
+                "record_id": record.id,
+                "actor": self.label,
+                "changes": row.changes,
+            });
+            crate::services::webhooks::ssr::emit(conn, account_id, event, row.id, self.at, data).await?;
+        }
         Ok(())
     }
 }
