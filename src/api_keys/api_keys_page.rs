@@ -103,9 +103,9 @@ fn KeyTable(list: ApiKeys, revoking: RwSignal<Option<ApiKeyRow>>, revoke_open: R
                     <th scope="row">{key.name.clone()}<div class="cell-note mono">{format!("{}…", key.shown)}</div></th>
                     <td>{key.company.clone()}</td>
                     <td class="cell-wrap">{permissions}</td>
-                    <td>{key.created_by.clone()}<div class="cell-note">{format_time(&key.created_at)}</div></td>
+                    <td class="cell-wrap">{key.created_by.clone()}<div class="cell-note">{key.created_at.format("%Y-%m-%d").to_string()}</div></td>
                     <td>{last_used}</td>
-                    <td>{format_time(&key.expires_at)}</td>
+                    <td><time datetime=key.expires_at.to_rfc3339()>{key.expires_at.format("%Y-%m-%d").to_string()}</time></td>
                     <td><span class=badge>{status}</span></td>
                     <td>{(status == "Active").then(|| view! {
                         <button type="button" class="btn btn-ghost btn-small btn-ghost-danger"
@@ -118,7 +118,7 @@ fn KeyTable(list: ApiKeys, revoking: RwSignal<Option<ApiKeyRow>>, revoke_open: R
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="API keys table">
             <table class="table">
                 <caption class="visually-hidden">"API keys"</caption>
                 <thead><tr>

@@ -11,5 +11,5 @@ pub async fn get_api_reference() -> Result<ApiReference, AppError> {
     let staff = require_staff().await?;
     let _allowed = staff.allow::<ApiKeysManage>()?;
     let base_url = format!("{}{}", state.config.public_url().as_str().trim_end_matches('/'), super::BASE_PATH);
-    Ok(ApiReference { base_url, operations: super::ssr::operations() })
+    Ok(ApiReference { base_url, operations: super::ssr::operations(), webhooks: staff.is_administrator() })
 }

@@ -4,7 +4,6 @@
 use super::{get_api_reference, ApiReference, BASE_PATH};
 use crate::{
     api_keys::ApiKeysSection,
-    auth::use_auth,
     ui::{Loaded, PageHeader},
     webhooks::WebhooksSection,
 };
@@ -14,16 +13,14 @@ use leptos_meta::Title;
 #[component]
 pub fn ApiPage() -> impl IntoView {
     let reference = Resource::new(|| (), |_| get_api_reference());
-    let auth = use_auth();
-    let is_administrator = move || auth.current().is_some_and(|s| s.is_administrator);
     view! {
         <Title text="API"/>
         <PageHeader title="API" description="Connect your CRM, billing or device platform to Roster with an API key."/>
         <ApiKeysSection/>
-        <Show when=move || is_administrator()>
-            <WebhooksSection/>
-        </Show>
-        <Loaded resource=reference view=|reference| view! { <Operations reference/> }/>
+        <Loaded resource=reference view=|reference| view! {
+            {reference.webhooks.then(|| view! { <WebhooksSection/> })}
+            <Operations reference/>
+        }/>
     }
 }
 
@@ -49,7 +46,7 @@ fn Operations(reference: ApiReference) -> impl IntoView {
             <h2 id="operations-heading" class="card-title">"Operations"</h2>
             <p class="muted">"Base URL "<code>{reference.base_url}</code>". The full description, with every schema and example, is the OpenAPI document "
                 <a href=spec.clone() rel="external">{spec.clone()}</a>"."</p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Operations table">
                 <table class="table">
                     <caption class="visually-hidden">"Operations of the REST API"</caption>
                     <thead><tr><th scope="col">"Method"</th><th scope="col">"Path"</th><th scope="col">"What it does"</th></tr></thead>

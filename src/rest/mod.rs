@@ -31,4 +31,6 @@ pub struct Operation {
 pub struct ApiReference {
     pub base_url: String,
     pub operations: Vec<Operation>,
+    /// Whether the caller manages webhooks (Administrators).
+    pub webhooks: bool,
 }

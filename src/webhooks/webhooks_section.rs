@@ -145,7 +145,7 @@ fn HookTable(
         })
         .collect_view();
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Webhooks table">
             <table class="table">
                 <caption class="visually-hidden">"Webhooks"</caption>
                 <thead><tr>
@@ -204,7 +204,7 @@ fn DeliveryLog(deliveries: Vec<DeliveryRow>, redeliver: ServerAction<RedeliverWe
         .collect_view();
     view! {
         <h3 class="card-subtitle">"Recent deliveries"</h3>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Recent webhook deliveries table">
             <table class="table">
                 <caption class="visually-hidden">"Recent webhook deliveries"</caption>
                 <thead><tr>

@@ -50,15 +50,21 @@ pub struct Company {
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Part of the actor's e-mail address.
+    #[param(pattern = "^[^\\x00]*$")]
     pub actor: Option<String>,
     /// An action key, such as `customer.created`.
+    #[param(pattern = "^[^\\x00]*$")]
     pub action: Option<String>,
     /// A record type, such as `customer`.
+    #[param(pattern = "^[^\\x00]*$")]
     pub record_type: Option<String>,
+    #[param(pattern = "^[^\\x00]*$")]
     pub record_id: Option<String>,
     /// First day included (UTC), YYYY-MM-DD.
+    #[param(pattern = "^[^\\x00]*$")]
     pub from: Option<String>,
     /// Last day included (UTC), YYYY-MM-DD.
+    #[param(pattern = "^[^\\x00]*$")]
     pub to: Option<String>,
     /// 1-based; 50 events a page, newest first.
     #[param(minimum = 1, maximum = 10000)]

@@ -39,6 +39,7 @@ pub enum SortBy {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Words to find in the title, company name, e-mail, phone and address.
+    #[param(pattern = "^[^\\x00]*$")]
     pub q: Option<String>,
     /// Only customers of this type.
     pub customer_type_id: Option<i64>,
@@ -51,12 +52,13 @@ pub struct ListParams {
     pub sort: Option<SortBy>,
     /// Descending order.
     pub desc: Option<bool>,
-    /// Rows per page: 10, 25, 50 or 100 (default 25).
-    #[param(example = 25)]
+    #[param(schema_with = super::page_sizes)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[^\\x00]*$")]
     pub after: Option<String>,
     /// The `previous_cursor` of the next page.
+    #[param(pattern = "^[^\\x00]*$")]
     pub before: Option<String>,
 }
 
@@ -170,9 +172,12 @@ pub struct CustomerInput {
     pub zip: Option<String>,
     #[schema(max_length = 1000, pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "super::int::i64")]
     pub customer_type_id: i64,
+    #[serde(deserialize_with = "super::int::i64")]
     pub owner_company_id: i64,
     /// Makes it a sub-customer of this customer.
+    #[serde(default, deserialize_with = "super::int::option")]
     pub parent_id: Option<i64>,
 }
 
@@ -182,6 +187,7 @@ pub struct CustomerUpdate {
     #[serde(flatten)]
     pub customer: CustomerInput,
     #[schema(example = 1)]
+    #[serde(deserialize_with = "super::int::i32")]
     pub version: i32,
 }
 
@@ -189,6 +195,7 @@ pub struct CustomerUpdate {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkDelete {
     #[schema(example = json!([42, 43]))]
+    #[serde(deserialize_with = "super::int::list")]
     pub ids: Vec<i64>,
 }
 

@@ -52,6 +52,51 @@ pub struct ApiPath<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(Problem))]
 pub struct ApiQuery<T>(pub T);
 
+/// Integers as JSON Schema counts them: `5` and `5.0` alike (generators and some languages
+/// send the latter), nothing with a fraction, nothing out of range.
+pub mod int {
+    use serde::{de::Error, Deserialize, Deserializer};
+
+    fn whole<'de, D: Deserializer<'de>>(value: serde_json::Value) -> Result<i64, D::Error> {
+        match value {
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64).map(|f| f as i64))
+                .ok_or_else(|| D::Error::custom(format!("expected a whole number, found {n}"))),
+            other => Err(D::Error::custom(format!("expected a whole number, found {other}"))),
+        }
+    }
+
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        whole::<D>(serde_json::Value::deserialize(d)?)
+    }
+
+    pub fn i32<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+        let n = whole::<D>(serde_json::Value::deserialize(d)?)?;
+        i32::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        match Option::<serde_json::Value>::deserialize(d)? {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => whole::<D>(v).map(Some),
+        }
+    }
+
+    pub fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        Vec::<serde_json::Value>::deserialize(d)?.into_iter().map(whole::<D>).collect()
+    }
+}
+
+/// The page sizes a list offers, as the schema of its `limit`.
+pub fn page_sizes() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(crate::ui::PAGE_SIZES))
+        .description(Some("Rows per page: 10, 25, 50 or 100 (default 25)."))
+        .build()
+}
+
 /// The error answers every operation may give.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
@@ -197,8 +242,8 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
     if declared.is_some_and(|len| len > REST_BODY_LIMIT) {
         return in_request(&req, Problem(AppError::TooLarge));
     }
-    // PostgreSQL text cannot hold NUL: refuse it in the address and the body before anything
-    // reads them, rather than fail on it later.
+    // PostgreSQL text cannot hold NUL: refuse it in the address before anything reads it (in
+    // a body, every text field is checked by its rule, which refuses control characters).
     if has_nul(req.uri().path()) || req.uri().query().is_some_and(has_nul) {
         return in_request(&req, Problem(AppError::BadRequest("text may not contain NUL characters".into())));
     }
@@ -222,9 +267,6 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
     let Ok(bytes) = axum::body::to_bytes(body, REST_BODY_LIMIT).await else {
         return in_parts(parts, Problem(AppError::TooLarge));
     };
-    if bytes.contains(&0) || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        return in_parts(parts, Problem(AppError::BadRequest("text may not contain NUL characters".into())));
-    }
     let context = parts.clone();
     let req = Request::from_parts(parts, Body::from(bytes));
     let owner = Owner::new();

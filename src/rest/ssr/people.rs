@@ -54,6 +54,7 @@ pub struct GroupInput {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupRename {
     pub name: String,
+    #[serde(deserialize_with = "super::int::i32")]
     pub version: i32,
 }
 
@@ -61,8 +62,10 @@ pub struct GroupRename {
 pub struct Membership {
     /// Every named group the customer is to be in (an empty list takes it out of all).
     #[schema(example = json!([3, 5]))]
+    #[serde(deserialize_with = "super::int::list")]
     pub group_ids: Vec<i64>,
     /// The customer's version as read.
+    #[serde(deserialize_with = "super::int::i32")]
     pub version: i32,
 }
 
@@ -339,8 +342,10 @@ pub struct StaffUserPage {
 #[into_params(parameter_in = Query)]
 pub struct UserParams {
     /// Words in the name or e-mail address.
+    #[param(pattern = "^[^\\x00]*$")]
     pub q: Option<String>,
     /// `active`, `invited` or `disabled` (default: active and invited).
+    #[param(pattern = "^[^\\x00]*$")]
     pub status: Option<String>,
     pub role_id: Option<i64>,
     /// That company and the companies below it.
@@ -349,6 +354,7 @@ pub struct UserParams {
     #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
     /// 10, 25, 50 or 100.
+    #[param(schema_with = super::page_sizes)]
     pub limit: Option<i64>,
 }
 
@@ -357,7 +363,9 @@ pub struct UserParams {
 pub struct InvitationInput {
     /// Up to the plan's room; each gets an invitation e-mail.
     pub emails: Vec<String>,
+    #[serde(deserialize_with = "super::int::i64")]
     pub role_id: i64,
+    #[serde(deserialize_with = "super::int::i64")]
     pub company_id: i64,
 }
 
