@@ -477,11 +477,12 @@ async fn groups_customer_users_and_staff_follow_the_same_rules_as_the_screens(db
     assert_eq!(invited.json::<Value>()["invited"], 1);
     assert!(!invited.text().contains("token"));
 
-    // NUL never reaches the database.
+    // NUL never reaches the database: refused in the address, and by each text field's rule.
     problem(&app.rest("GET", "/customers?q=a%00b", Some(key), None).await, StatusCode::BAD_REQUEST);
     let res = app.rest_raw("POST", "/customer-groups", &[("authorization", &format!("Bearer {key}")), ("content-type", "application/json")],
         b"{\"name\": \"a\\u0000b\"}".to_vec()).await;
-    problem(&res, StatusCode::BAD_REQUEST);
+    let body = problem(&res, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "name");
 }
 
 #[sqlx::test]
@@ -542,4 +543,104 @@ async fn a_reset_pauses_keys_and_only_someone_over_the_maker_revokes_their_key(d
     assert_eq!(app.rest("GET", "/customers", Some(&admin_key), None).await.status, StatusCode::UNAUTHORIZED);
     sqlx::query("UPDATE users SET must_change_password = false WHERE id = $1").bind(maker).execute(app.db()).await.unwrap();
     assert_eq!(app.rest("GET", "/customers", Some(&admin_key), None).await.status, StatusCode::OK);
+}
+
+/// Every operation that names a record, with ids of another account: 404 and nothing changes;
+/// filters naming them find nothing. The same operations with a key lacking their permission:
+/// 403 and nothing changes.
+#[sqlx::test]
+async fn every_operation_refuses_another_accounts_ids_and_a_key_without_its_permission(db: PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    let root = world.companies["A"];
+    let every: Vec<&str> = roster::permissions::Permission::ALL.iter().map(|p| p.key()).collect();
+    let full = key(actors.admin(), "Everything", root, &every).await;
+    let customer = world.fresh_customer(Place::OtherAccount).await;
+    let group = world.fresh_group(Place::OtherAccount).await;
+    let customer_user = world.fresh_customer_user(Place::OtherAccount).await;
+    let user = world.fresh_user(Place::OtherAccount, "active").await;
+    let invited = world.fresh_user(Place::OtherAccount, "invited").await;
+    let (b, b_company) = world.company_at(Place::OtherAccount);
+    let b_type = default_type(&app, b).await;
+    let b_role = world.builtin_role(b, "owner").await;
+    let kind = default_type(&app, world.a).await;
+    let fields = json!({"title": "Elsewhere", "customer_type_id": kind, "owner_company_id": root, "version": 1});
+    let person = json!({"email": "someone@else.test", "first_name": "Some", "last_name": "One"});
+    let operations: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/customers/{customer}"), None),
+        ("PUT", format!("/customers/{customer}"), Some(fields.clone())),
+        ("DELETE", format!("/customers/{customer}"), None),
+        ("POST", "/customers/bulk-delete".into(), Some(json!({"ids": [customer]}))),
+        ("PUT", format!("/customers/{customer}/groups"), Some(json!({"group_ids": [], "version": 1}))),
+        ("GET", format!("/customers/{customer}/users"), None),
+        ("POST", format!("/customers/{customer}/users"), Some(person.clone())),
+        ("PUT", format!("/customer-groups/{group}"), Some(json!({"name": "Taken", "version": 1}))),
+        ("DELETE", format!("/customer-groups/{group}"), None),
+        ("POST", format!("/customer-users/{customer_user}/disable"), None),
+        ("POST", format!("/customer-users/{customer_user}/enable"), None),
+        ("DELETE", format!("/customer-users/{customer_user}"), None),
+        ("GET", format!("/users/{user}"), None),
+        ("POST", format!("/users/{user}/disable"), None),
+        ("POST", format!("/users/{user}/enable"), None),
+        ("DELETE", format!("/invitations/{invited}"), None),
+    ];
+    let before = world.fingerprint().await;
+    for (method, path, body) in &operations {
+        let res = app.rest(method, path, Some(&full), body.clone()).await;
+        problem(&res, StatusCode::NOT_FOUND);
+    }
+    // Another account's type, company, role or parent as a field: refused, nothing made.
+    for (path, body) in [
+        ("/customers", json!({"title": "Sneaky", "customer_type_id": b_type, "owner_company_id": root})),
+        ("/customers", json!({"title": "Sneaky", "customer_type_id": kind, "owner_company_id": b_company})),
+        ("/customers", json!({"title": "Sneaky", "customer_type_id": kind, "owner_company_id": root, "parent_id": customer})),
+        ("/invitations", json!({"emails": ["sneaky@a.test"], "role_id": b_role, "company_id": root})),
+        ("/invitations", json!({"emails": ["sneaky@a.test"], "role_id": world.builtin_role(world.a, "owner").await, "company_id": b_company})),
+    ] {
+        let res = app.rest("POST", path, Some(&full), Some(body)).await;
+        assert!(matches!(res.status, StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY), "{path}: {}", res.text());
+    }
+    // Filters naming another account's records find nothing.
+    for query in [format!("group_id={group}"), format!("owner_company_id={b_company}"), format!("parent_id={customer}"), format!("customer_type_id={b_type}")] {
+        let page: Value = app.rest("GET", &format!("/customers?{query}"), Some(&full), None).await.json();
+        assert_eq!(page["data"].as_array().unwrap().len(), 0, "{query}");
+    }
+    let users: Value = app.rest("GET", &format!("/users?company_id={b_company}"), Some(&full), None).await.json();
+    assert_eq!(users["data"].as_array().unwrap().len(), 0);
+    assert_eq!(world.fingerprint().await, before, "nothing of the other account changed");
+
+    // A key holding only Companies – View: every other operation is 403, on the key's own
+    // account's records, and changes nothing.
+    let narrow = key(actors.admin(), "Narrow", root, &["companies.view"]).await;
+    let own_customer = world.fresh_customer(Place::InScope).await;
+    let own_group = world.fresh_group(Place::InScope).await;
+    let own_customer_user = world.fresh_customer_user(Place::InScope).await;
+    let own_user = world.fresh_user(Place::InScope, "active").await;
+    let own_invited = world.fresh_user(Place::InScope, "invited").await;
+    let before = world.fingerprint().await;
+    let mut own: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", "/customers".into(), None),
+        ("POST", "/customers".into(), Some(json!({"title": "New", "customer_type_id": kind, "owner_company_id": root}))),
+        ("GET", "/customer-types".into(), None),
+        ("GET", "/customer-groups".into(), None),
+        ("POST", "/customer-groups".into(), Some(json!({"name": "New"}))),
+        ("GET", "/users".into(), None),
+        ("POST", "/invitations".into(), Some(json!({"emails": ["x@a.test"], "role_id": b_role, "company_id": root}))),
+        ("GET", "/audit-events".into(), None),
+    ];
+    for (method, path, body) in &operations {
+        let path = path
+            .replace(&format!("/customers/{customer}"), &format!("/customers/{own_customer}"))
+            .replace(&format!("/customer-groups/{group}"), &format!("/customer-groups/{own_group}"))
+            .replace(&format!("/customer-users/{customer_user}"), &format!("/customer-users/{own_customer_user}"))
+            .replace(&format!("/users/{user}"), &format!("/users/{own_user}"))
+            .replace(&format!("/invitations/{invited}"), &format!("/invitations/{own_invited}"));
+        own.push((method, path, body.clone()));
+    }
+    for (method, path, body) in &own {
+        let res = app.rest(method, path, Some(&narrow), body.clone()).await;
+        problem(&res, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(world.fingerprint().await, before);
+    assert_eq!(app.rest("GET", "/companies", Some(&narrow), None).await.status, StatusCode::OK);
 }
