@@ -47,8 +47,12 @@ pub async fn hit(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc
     .await?)
 }
 
-/// Like [`hit`], with the time the current window began (for a `Retry-After`).
+/// Like [`hit`], with the time the current window began (for a `Retry-After`). Counted on
+/// every API request, so the count is committed without waiting for the disk: a crash may
+/// forget the last moment's hits, never grant a request its own count refused.
 pub async fn hit_window(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc>) -> Result<(i32, DateTime<Utc>), AppError> {
+    let mut tx = db.begin().await?;
+    sqlx::query!("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
     let row = sqlx::query!(
         "INSERT INTO rate_counters AS c (key, window_started_at, hits) VALUES ($1, $2, $3)
          ON CONFLICT (key) DO UPDATE SET
@@ -60,8 +64,9 @@ pub async fn hit_window(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateT
         n,
         now - limit.window
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((row.hits, row.window_started_at))
 }
 
