@@ -69,7 +69,7 @@ fn NewKeyPanel(key: CreatedKey, on_done: impl Fn() + Send + Sync + 'static) -> i
                 <input id="new-key-secret" type="text" readonly=true class="mono" value=key.secret.clone()/>
             </div>
             <div class="form-actions">
-                <button type="button" class="btn btn-primary" on:click=move |_| { copy_text(&secret); copied.set(true); }>
+                <button type="button" class="btn btn-primary" on:click=move |_| { crate::ui::copy_to_clipboard(&secret); copied.set(true); }>
                     {move || if copied.get() { "Copied" } else { "Copy key" }}
                 </button>
                 <button type="button" class="btn btn-secondary" on:click=move |_| on_done()>"Done"</button>
@@ -180,9 +180,3 @@ fn NewKeyForm(list: ApiKeys, action: ServerAction<CreateApiKey>, open: RwSignal<
     }
 }
 
-fn copy_text(_text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().navigator().clipboard().write_text(_text);
-    }
-}

@@ -219,7 +219,7 @@ pub fn ActivationLinkDialog(open: RwSignal<bool>, shown: RwSignal<Option<Issued>
                     <div class="dialog-actions">
                         <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>"Done"</button>
                         <button type="button" class="btn btn-primary" on:click=move |_| {
-                            copy_text(&to_copy);
+                            crate::ui::copy_to_clipboard(&to_copy);
                             copied.set(true);
                         }>{move || if copied.get() { "Copied" } else { "Copy link" }}</button>
                     </div>
@@ -229,12 +229,6 @@ pub fn ActivationLinkDialog(open: RwSignal<bool>, shown: RwSignal<Option<Issued>
     }
 }
 
-fn copy_text(_text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().navigator().clipboard().write_text(_text);
-    }
-}
 
 pub fn method_choice(method: RwSignal<String>, value: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
     view! {

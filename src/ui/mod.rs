@@ -68,6 +68,14 @@ where
     Signal::derive(move || value.with(|v| matches!(v, Some(Ok(_)))))
 }
 
+/// Puts `text` on the clipboard (in the browser; nothing on the server).
+pub fn copy_to_clipboard(_text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(_text);
+    }
+}
+
 /// Loads `path` as a new page. Used when the signed-in identity changes, so that nothing of the
 /// previous session's state survives in the browser.
 pub fn load_page(path: &str) {
