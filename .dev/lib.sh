@@ -141,3 +141,21 @@ ensure_postgres() {
 database_url_for() {
   echo "${DATABASE_URL%/*}/$1"
 }
+
+# The benchmarks' database roster_bench_N: one account ("Bench Solar", Administrator
+# $BENCH_EMAIL) with N seeded customers, made once per N with the release binary.
+BENCH_EMAIL=bench@roster.test
+BENCH_PASSWORD=violet-kettle-onward
+ensure_bench_db() {
+  local n=$1 db="roster_bench_$1" url
+  url="$(database_url_for "$db")"
+  mkdir -p target/bench
+  if ! psql "$url" -Atqc "SELECT customer_count FROM accounts" 2>/dev/null | grep -qx "$n"; then
+    log "Seeding $n customers into $db"
+    psql "$(database_url_for postgres)" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
+    echo "$BENCH_PASSWORD" | DATABASE_URL="$url" target/release/roster create-admin \
+      --account "Bench Solar" --email "$BENCH_EMAIL" --name "Bench Admin" --password-stdin >/dev/null
+    RUST_LOG=error DATABASE_URL="$url" target/release/roster seed --account "Bench Solar" --customers "$n" \
+      | tee "target/bench/seed-$n.log"
+  fi
+}

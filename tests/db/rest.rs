@@ -644,3 +644,90 @@ async fn every_operation_refuses_another_accounts_ids_and_a_key_without_its_perm
     assert_eq!(world.fingerprint().await, before);
     assert_eq!(app.rest("GET", "/companies", Some(&narrow), None).await.status, StatusCode::OK);
 }
+
+/// A key at the account's top company lists as an Administrator does (every customer of the
+/// account, totals from the counters), a key below it only its branch, with or without a
+/// group filter; a key of another account sees none of them.
+#[sqlx::test]
+async fn a_top_company_key_lists_the_whole_account_and_a_branch_key_only_its_branch(db: PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    let kind = default_type(&app, world.a).await;
+    let top = key(actors.admin(), "Top", world.companies["A"], &ALL_CUSTOMERS).await;
+    let branch = key(actors.admin(), "Branch", world.companies["D"], &["customers.view"]).await;
+    let group: Value = app.rest("POST", "/customer-groups", Some(&top), Some(json!({"name": world.unique("Group ")}))).await.json();
+    let mut made = Vec::new();
+    for (i, owner) in ["A", "D", "I", "S", "D"].into_iter().enumerate() {
+        let res = app.rest("POST", "/customers", Some(&top), Some(json!({
+            "title": world.unique(&format!("Listed {owner} ")), "customer_type_id": kind, "owner_company_id": world.companies[owner]
+        }))).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        let customer: Value = res.json();
+        if i % 2 == 0 {
+            let res = app.rest("PUT", &format!("/customers/{}/groups", customer["id"]), Some(&top),
+                Some(json!({"group_ids": [group["id"]], "version": customer["version"]}))).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        }
+        made.push((owner, customer["id"].as_i64().unwrap(), i % 2 == 0));
+    }
+    let in_account = |filter: &str| {
+        let sql = format!("SELECT id FROM customers WHERE account_id = $1 {filter} ORDER BY id");
+        let db = app.db().clone();
+        let account = world.a;
+        async move { sqlx::query_scalar::<_, i64>(&sql).bind(account).fetch_all(&db).await.unwrap() }
+    };
+    let listed = |secret: String, query: String| {
+        let app = &app;
+        async move {
+            let page: Value = app.rest("GET", &format!("/customers?limit=100{query}"), Some(&secret), None).await.json();
+            let mut ids: Vec<i64> = page["data"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+            ids.sort();
+            (ids, page["total"]["value"].as_i64().unwrap())
+        }
+    };
+    let everyone = in_account("").await;
+    assert_eq!(listed(top.clone(), String::new()).await, (everyone.clone(), everyone.len() as i64));
+    let group_id = group["id"].as_i64().unwrap();
+    let members = in_account(&format!("AND group_ids @> ARRAY[{group_id}::bigint]")).await;
+    assert_eq!(members.len(), 3);
+    assert_eq!(listed(top.clone(), format!("&group_id={group_id}")).await, (members.clone(), 3));
+
+    let branch_ids: Vec<i64> = {
+        let mut ids: Vec<i64> = made.iter().filter(|(o, ..)| matches!(*o, "D" | "I")).map(|(_, id, _)| *id).collect();
+        ids.extend(in_account(&format!("AND owner_company_id IN ({}, {})", world.companies["D"], world.companies["I"])).await);
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    assert_eq!(listed(branch.clone(), String::new()).await, (branch_ids.clone(), branch_ids.len() as i64));
+    let branch_members: Vec<i64> = made.iter().filter(|(o, _, m)| *m && matches!(*o, "D" | "I")).map(|(_, id, _)| *id).collect();
+    assert_eq!(branch_members.len(), 2);
+    assert_eq!(listed(branch, format!("&group_id={group_id}")).await, (branch_members, 2));
+
+    // Account B's top key sees none of A's customers.
+    let mut b_admin = app.client();
+    assert!(b_admin.sign_in("admin@b.test", PASSWORD).await.status.is_success());
+    let b_top = key(&mut b_admin, "Beta top", world.companies["B"], &["customers.view"]).await;
+    let (b_ids, _) = listed(b_top, String::new()).await;
+    assert!(b_ids.iter().all(|id| !everyone.contains(id)), "{b_ids:?}");
+}
+
+/// Two instances on one database count one key's requests together.
+#[sqlx::test]
+async fn the_per_key_limit_holds_across_two_instances(db: PgPool) {
+    let one = TestApp::with_config(db.clone(), |config| config.api_requests_per_key_per_minute = 12);
+    let two = crate::instances::second_instance(&db, |config| config.api_requests_per_key_per_minute = 12).await;
+    let mut admin = one.sign_up("Alpha", "admin@a.test").await;
+    let account = crate::support::account_id_of(&one, "admin@a.test").await;
+    let root: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE account_id = $1").bind(account).fetch_one(one.db()).await.unwrap();
+    let secret = key(&mut admin, "Shared", root, &["customers.view"]).await;
+    let results = join_all((0..40).map(|i| {
+        let app = if i % 2 == 0 { &one } else { &two };
+        app.rest("GET", "/customers", Some(&secret), None)
+    }))
+    .await;
+    let statuses: Vec<StatusCode> = results.iter().map(|r| r.status).collect();
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((ok, limited), (12, 28), "{statuses:?}");
+}

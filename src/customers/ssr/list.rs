@@ -106,7 +106,7 @@ impl Filters {
     }
 
     /// Appends ` AND …` for every condition.
-    fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) {
+    pub(super) fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) {
         if let Some(scope) = &self.scope {
             qb.push(" AND owner_company_id = ANY(").push_bind(scope.clone()).push(")");
         }
@@ -138,14 +138,14 @@ pub fn like_pattern(term: &str) -> Option<String> {
 }
 
 /// One page request, resolved.
-struct Page<'a> {
-    account_id: i64,
-    sort: SortKey,
+pub(super) struct Page<'a> {
+    pub account_id: i64,
+    pub sort: SortKey,
     /// The order rows are read in: the list's order, or its reverse for a previous/last page.
-    ascending: bool,
-    cursor: Option<&'a Cursor>,
-    limit: i64,
-    offset: i64,
+    pub ascending: bool,
+    pub cursor: Option<&'a Cursor>,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 impl Page<'_> {
@@ -163,7 +163,7 @@ impl Page<'_> {
         }
     }
 
-    fn push_keyset(&self, qb: &mut QueryBuilder<'_, Postgres>) {
+    pub(super) fn push_keyset(&self, qb: &mut QueryBuilder<'_, Postgres>) {
         let op = if self.ascending { " > " } else { " < " };
         match (self.cursor, self.sort) {
             (Some(Cursor::Title(t)), _) => {
@@ -192,7 +192,7 @@ impl Page<'_> {
         }
     }
 
-    fn push_tail(&self, qb: &mut QueryBuilder<'_, Postgres>, opaque: bool) {
+    pub(super) fn push_tail(&self, qb: &mut QueryBuilder<'_, Postgres>, opaque: bool) {
         qb.push(" ORDER BY ").push(self.order(opaque)).push(" LIMIT ").push_bind(self.limit);
         if self.offset > 0 {
             qb.push(" OFFSET ").push_bind(self.offset);
@@ -210,17 +210,22 @@ struct Found {
     cursor: Cursor,
 }
 
-fn found(r: &sqlx::postgres::PgRow, sort: SortKey) -> Result<Found, sqlx::Error> {
-    let id: i64 = r.try_get("id")?;
+/// Where the list goes on after row `r` in `sort` order (the row carries the sort keys).
+pub(super) fn cursor_of(r: &sqlx::postgres::PgRow, sort: SortKey) -> Result<Cursor, sqlx::Error> {
     let title_sort: String = r.try_get("title_sort")?;
-    let created_at: DateTime<Utc> = r.try_get("created_at")?;
-    let cursor = match sort {
+    Ok(match sort {
         SortKey::Title => Cursor::Title(title_sort),
-        SortKey::Created => Cursor::Created(created_at, id),
+        SortKey::Created => Cursor::Created(r.try_get("created_at")?, r.try_get("id")?),
         SortKey::City => Cursor::Keyed(r.try_get("city_key")?, title_sort),
         SortKey::Country => Cursor::Keyed(r.try_get("country_key")?, title_sort),
         SortKey::Email => Cursor::Keyed(r.try_get("email_key")?, title_sort),
-    };
+    })
+}
+
+fn found(r: &sqlx::postgres::PgRow, sort: SortKey) -> Result<Found, sqlx::Error> {
+    let id: i64 = r.try_get("id")?;
+    let created_at: DateTime<Utc> = r.try_get("created_at")?;
+    let cursor = cursor_of(r, sort)?;
     Ok(Found {
         row: CustomerRow {
             id,
@@ -302,7 +307,7 @@ async fn capped_count(conn: &mut PgConnection, account_id: i64, filters: &Filter
 /// Everything a list request needs before its rows, in one round trip: the remembered page
 /// size, the account's customer count, the group's member count, the caller's scope and the
 /// owner filter's companies.
-struct Head {
+pub(super) struct Head {
     page_size: i64,
     account_total: i64,
     group_total: Option<i64>,
@@ -310,11 +315,12 @@ struct Head {
     owners: Option<Vec<i64>>,
 }
 
-async fn head(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> Result<Head, AppError> {
+pub(super) async fn head(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> Result<Head, AppError> {
     let scope_top = if staff.is_administrator() { None } else { Some(staff.company_id()) };
     let row = sqlx::query!(
         r#"SELECT u.customer_page_size, a.customer_count,
                   (SELECT member_count FROM customer_groups WHERE account_id = $1 AND id = $3) AS group_total,
+                  (SELECT parent_id IS NULL FROM companies WHERE account_id = $1 AND id = $4) AS "whole_account?",
                   CASE WHEN $4::bigint IS NULL THEN NULL ELSE
                       (SELECT array_agg(id) FROM companies WHERE account_id = $1 AND path @> ARRAY[$4::bigint]) END AS scope,
                   CASE WHEN $5::bigint IS NULL THEN NULL ELSE
@@ -333,10 +339,28 @@ async fn head(conn: &mut PgConnection, staff: &Staff, query: &CustomerQuery) -> 
         page_size: row.customer_page_size.into(),
         account_total: row.customer_count,
         group_total: query.group.map(|_| row.group_total.unwrap_or(0)),
-        // A scoped caller always has at least their own company.
-        scope: scope_top.map(|_| row.scope.unwrap_or_default()),
+        // Someone (or a key) at the account's top company sees every customer, as an
+        // Administrator does: no company list to test each row against. A scoped caller always
+        // has at least their own company.
+        scope: match row.whole_account {
+            Some(true) => None,
+            _ => scope_top.map(|_| row.scope.unwrap_or_default()),
+        },
         owners: query.owner.map(|_| row.owners.unwrap_or_default()),
     })
+}
+
+/// The conditions of `query` for the caller `head` describes.
+pub(super) fn filters_for(head: &Head, query: &CustomerQuery) -> Filters {
+    Filters {
+        trigram: query.q.trim().chars().count() >= TRIGRAM_MIN,
+        scope: head.scope.clone(),
+        owners: head.owners.clone(),
+        customer_type: query.customer_type,
+        group: query.group,
+        parent: query.parent,
+        pattern: like_pattern(&query.q),
+    }
 }
 
 pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>, query: &CustomerQuery) -> Result<CustomerList, AppError> {
@@ -361,15 +385,7 @@ pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, CustomersView>,
         }
         _ => head.page_size,
     };
-    let filters = Filters {
-        trigram: query.q.trim().chars().count() >= TRIGRAM_MIN,
-        scope: head.scope.clone(),
-        owners: head.owners.clone(),
-        customer_type: query.customer_type,
-        group: query.group,
-        parent: query.parent,
-        pattern: like_pattern(&query.q),
-    };
+    let filters = filters_for(&head, query);
     let sort = query.sort;
     let after = query.after.as_deref().and_then(Cursor::decode).filter(|c| c.fits(sort));
     let before = query.before.as_deref().and_then(Cursor::decode).filter(|c| c.fits(sort));
