@@ -47,29 +47,6 @@ pub async fn hit(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc
     .await?)
 }
 
-/// Like [`hit`], with the time the current window began (for a `Retry-After`). Counted on
-/// every API request, so the count is committed without waiting for the disk: a crash may
-/// forget the last moment's hits, never grant a request its own count refused.
-pub async fn hit_window(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc>) -> Result<(i32, DateTime<Utc>), AppError> {
-    // One statement, so one round trip: `set_config(…, true)` lasts for the statement's own
-    // transaction, which commits when it ends.
-    let row = sqlx::query!(
-        r#"WITH unsynced AS (SELECT set_config('synchronous_commit', 'off', true))
-           INSERT INTO rate_counters AS c (key, window_started_at, hits) SELECT $1, $2, $3 FROM unsynced
-           ON CONFLICT (key) DO UPDATE SET
-             hits = CASE WHEN c.window_started_at <= $4 THEN $3 ELSE c.hits + $3 END,
-             window_started_at = CASE WHEN c.window_started_at <= $4 THEN $2 ELSE c.window_started_at END
-           RETURNING hits, window_started_at"#,
-        key,
-        now,
-        n,
-        now - limit.window
-    )
-    .fetch_one(db)
-    .await?;
-    Ok((row.hits, row.window_started_at))
-}
-
 /// Deletes counters a day after their window began.
 pub async fn clean_up(db: &PgPool, now: DateTime<Utc>) -> Result<(), AppError> {
     sqlx::query!("DELETE FROM rate_counters WHERE window_started_at < $1", now - Duration::days(1)).execute(db).await?;
