@@ -36,7 +36,7 @@ fn Operations(reference: ApiReference) -> impl IntoView {
                 <tr>
                     <td><span class="method">{op.method}</span></td>
                     <th scope="row" class="mono">{op.path}</th>
-                    <td class="cell-wrap">{summary}<div class="cell-note">{rest}</div></td>
+                    <td class="cell-wrap">{summary}<div class="cell-note">{with_code(&rest)}</div></td>
                 </tr>
             }
         })
@@ -55,4 +55,13 @@ fn Operations(reference: ApiReference) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The description's `code` spans (Markdown backticks, as the OpenAPI document writes them)
+/// shown as code rather than as backticks.
+fn with_code(text: &str) -> impl IntoView {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { view! { <code>{part.to_owned()}</code> }.into_any() } else { part.to_owned().into_any() })
+        .collect_view()
 }
