@@ -359,3 +359,59 @@ test('seed 000: More options changes the type, renames the company, and removes 
   await expect(own.getByText('Your personal account is not part of any business yet.')).toBeVisible();
   await later.close();
 });
+
+/** The rows of a CSV file as a spreadsheet reads them (quoted fields, doubled quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
+    else cell += c;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+test('export the filtered list and read the file', async ({ page }) => {
+  const account = await business(page, 'export');
+  await addCustomer(page, {
+    Title: '=Formula Qzxroof', 'Company name': 'Roofing, Inc.', 'E-mail': 'hi@roofing.example', Phone: '+44 20 7946 0958',
+    City: 'Aachen', Description: 'Says "hello"',
+  });
+  await addCustomer(page, { Title: 'Qzxroof Solar', City: 'Bremen' });
+  await addCustomer(page, { Title: 'Other Solar', City: 'Cottbus' });
+  seed(account, 40);
+
+  await page.goto('/customers?q=qzxroof&sort=city&dir=desc');
+  await hydrated(page);
+  const shown = await page.getByRole('rowheader').allInnerTexts();
+  expect(shown).toEqual(['Qzxroof Solar', '=Formula Qzxroof']);
+  await expectAccessible(page);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('customers.csv');
+  const file = await download.path();
+  const text = require('fs').readFileSync(file, 'utf8') as string;
+  expect(text.charCodeAt(0)).toBe(0xfeff);
+  const [header, ...rows] = parseCsv(text.slice(1));
+  expect(header.slice(0, 4)).toEqual(['Title', 'Company name', 'E-mail', 'Phone']);
+  // The file holds the list as shown: the same search, in the same order.
+  const titles = rows.map((r) => r[0].replace(/^'(?=[=+\-@\t\r])/, ''));
+  expect(titles).toEqual(shown);
+  const formula = rows.find((r) => r[0].includes('Formula Qzxroof'))!;
+  expect(formula[0]).toBe("'=Formula Qzxroof");
+  expect(formula[1]).toBe('Roofing, Inc.');
+  expect(formula[3]).toMatch(/^\+44/);
+  expect(formula[10]).toBe('Says "hello"');
+});

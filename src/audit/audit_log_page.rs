@@ -3,7 +3,7 @@
 use super::{action_label, list_audit, AuditEntry, AuditPage, AuditQuery};
 use crate::{
     services::audit::RecordType,
-    ui::{format_time, query_with, LoadError, PageHeader, Pager, SelectField},
+    ui::{format_time, query_with, ExportLink, LoadError, PageHeader, Pager, SelectField},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,7 +16,9 @@ pub fn AuditLogPage() -> impl IntoView {
     let page = Resource::new(move || query.get(), list_audit);
     view! {
         <Title text="Audit log"/>
-        <PageHeader title="Audit log" description="Every change in this account: who made it, when, from where, and what changed."/>
+        <PageHeader title="Audit log" description="Every change in this account: who made it, when, from where, and what changed.">
+            <ExportLink path="/export/audit.csv" label="Export CSV"/>
+        </PageHeader>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let result = page.await;

@@ -5,31 +5,79 @@ use crate::{
     companies::ssr::scope_companies,
     error::AppError,
     permissions::{grant::AuditView, Permission},
-    server::capability::Allowed,
+    server::{
+        capability::{Allowed, Staff},
+        csv::CsvWriter,
+        download::{Sink, Stopped},
+    },
     services::audit::{Action, RecordType},
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::PgConnection;
 
-/// One page of entries matching `query`. A staff member sees the history of their own branch:
-/// rows whose record or actor belongs to a company in their scope; events of the account as a
-/// whole (its roles, settings and mail) only with Account settings.
-pub async fn page(
+/// What `query` asks for, resolved for the caller: the dates as instants, the caller's
+/// companies, and whether they see the events of the account as a whole.
+struct Conditions {
+    actor: Option<String>,
+    action: Option<String>,
+    record_type: Option<String>,
+    record_id: Option<String>,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+    scope: Option<Vec<i64>>,
+    account_level: Vec<String>,
+    sees_account_level: bool,
+}
+
+/// A staff member sees the history of their own branch: rows whose record or actor belongs to
+/// a company in their scope; events of the account as a whole (its roles, settings and mail)
+/// only with Account settings.
+async fn conditions(
     conn: &mut PgConnection,
-    allowed: &Allowed<'_, AuditView>,
+    staff: &Staff,
     query: &AuditQuery,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<AuditPage, AppError> {
-    let staff = allowed.staff();
-    let start = from.map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc());
-    let end = to.map(|d| (d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc());
-    let page = query.page.clamp(1, 10_000);
+) -> Result<Conditions, AppError> {
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let scope = scope_companies(&mut *conn, staff).await?;
-    let account_level: Vec<String> = RecordType::ALL.into_iter().filter(|t| t.account_level()).map(|t| t.key().to_owned()).collect();
     let sees_account_level = scope.is_none() || staff.holds(Permission::AccountSettingsManage);
-    let rows = sqlx::query!(
+    Ok(Conditions {
+        actor: text(&query.actor),
+        action: text(&query.action),
+        record_type: text(&query.record_type),
+        record_id: text(&query.record_id),
+        start: from.map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc()),
+        end: to.map(|d| (d + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap().and_utc()),
+        scope,
+        account_level: RecordType::ALL.into_iter().filter(|t| t.account_level()).map(|t| t.key().to_owned()).collect(),
+        sees_account_level,
+    })
+}
+
+struct Row {
+    id: i64,
+    occurred_at: DateTime<Utc>,
+    actor_label: String,
+    action: String,
+    record_type: String,
+    record_id: Option<String>,
+    client_ip: Option<String>,
+    changes: serde_json::Value,
+}
+
+/// Entries newest first: after the entry `older_than` (a keyset: its time and id) when given,
+/// skipping `offset`.
+async fn rows(
+    conn: &mut PgConnection,
+    account_id: i64,
+    c: &Conditions,
+    older_than: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as!(
+        Row,
         r#"SELECT id, occurred_at, actor_label, action, record_type, record_id, client_ip, changes
              FROM audit_events
             WHERE account_id = $1
@@ -42,23 +90,41 @@ pub async fn page(
               AND ($10::bigint[] IS NULL
                    OR CASE WHEN record_type = ANY($11) THEN $12
                            ELSE (record_company_id = ANY($10) OR actor_company_id = ANY($10)) END)
+              AND ($13::timestamptz IS NULL OR (occurred_at, id) < ($13, $14))
             ORDER BY occurred_at DESC, id DESC
             LIMIT $8 OFFSET $9"#,
-        staff.account_id(),
-        text(&query.actor),
-        text(&query.action),
-        text(&query.record_type),
-        text(&query.record_id),
-        start,
-        end,
-        PAGE_SIZE + 1,
-        (page - 1) * PAGE_SIZE,
-        scope.as_deref(),
-        &account_level,
-        sees_account_level,
+        account_id,
+        c.actor,
+        c.action,
+        c.record_type,
+        c.record_id,
+        c.start,
+        c.end,
+        limit,
+        offset,
+        c.scope.as_deref(),
+        &c.account_level,
+        c.sees_account_level,
+        older_than.map(|(at, _)| at),
+        older_than.map(|(_, id)| id).unwrap_or(0),
     )
     .fetch_all(conn)
-    .await?;
+    .await
+}
+
+/// One page of entries matching `query`, in the caller's branch.
+pub async fn page(
+    conn: &mut PgConnection,
+    allowed: &Allowed<'_, AuditView>,
+    query: &AuditQuery,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<AuditPage, AppError> {
+    let staff = allowed.staff();
+    let page = query.page.clamp(1, 10_000);
+    let c = conditions(&mut *conn, staff, query, from, to).await?;
+    let sees_account_level = c.sees_account_level;
+    let rows = rows(&mut *conn, staff.account_id(), &c, None, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
     let entries = rows
         .into_iter()
@@ -82,4 +148,82 @@ pub async fn page(
     let mut record_types: Vec<String> = RecordType::ALL.into_iter().filter(|t| visible(*t)).map(|t| t.key().to_owned()).collect();
     record_types.sort();
     Ok(AuditPage { entries, page, has_next, actions, record_types })
+}
+
+/// The export's columns.
+pub const COLUMNS: [&str; 7] = ["Time (UTC)", "Actor", "Action", "Record type", "Record", "Client IP", "Changes"];
+
+/// Entries read per query of an export.
+const BATCH: i64 = 2_000;
+
+/// Writes every entry matching `query` in the caller's branch into `sink`, newest first, read
+/// by keyset in one snapshot; returns how many.
+pub async fn export(
+    db: &sqlx::PgPool,
+    allowed: &Allowed<'_, AuditView>,
+    query: &AuditQuery,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    sink: &mut Sink,
+) -> Result<u64, Stopped> {
+    let staff = allowed.staff();
+    let mut tx = db.begin().await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let c = conditions(&mut tx, staff, query, from, to).await?;
+    let mut csv = CsvWriter::new();
+    csv.row(COLUMNS);
+    let mut older_than = None;
+    let mut written = 0;
+    loop {
+        let batch = rows(&mut tx, staff.account_id(), &c, older_than, BATCH, 0).await?;
+        for r in &batch {
+            let changes = change_lines(&r.changes)
+                .into_iter()
+                .map(|l| match l.from {
+                    Some(from) => format!("{}: {from} → {}", l.field, l.to),
+                    None => format!("{}: {}", l.field, l.to),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            csv.plain(r.occurred_at.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .text(&r.actor_label)
+                .text(&r.action)
+                .text(&r.record_type)
+                .opt(r.record_id.as_deref())
+                .opt(r.client_ip.as_deref())
+                .text(&changes);
+            csv.end_row();
+            written += 1;
+        }
+        sink.send(csv.take()).await?;
+        match batch.last() {
+            Some(last) if batch.len() as i64 == BATCH => older_than = Some((last.occurred_at, last.id)),
+            _ => break,
+        }
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// `GET /export/audit.csv?…` with the log's own filters (the date range among them).
+pub async fn download(
+    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use crate::server::{capability::require_staff, download};
+    download::answer(state, req, |state, parts| async move {
+        let staff = require_staff().await?;
+        // Refused here, before the file starts, rather than as a broken file.
+        let _ = staff.allow::<AuditView>()?;
+        let query = AuditQuery::from_pairs(|key| download::query_value(&parts, key));
+        let (from, to) = query.dates().map_err(AppError::BadRequest)?;
+        let (sink, response) = download::streamed("audit-log.csv", download::CSV);
+        let mut writer = sink.clone();
+        download::write_in_background("audit log", sink, async move {
+            let allowed = staff.allow::<AuditView>()?;
+            export(&state.db, &allowed, &query, from, to, &mut writer).await
+        });
+        Ok(response)
+    })
+    .await
 }

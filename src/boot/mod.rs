@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
     };
     let mut app = Router::new()
         .route("/healthz", get(health))
+        .route("/export/customers.csv", get(crate::customers::ssr::export::download))
+        .route("/export/audit.csv", get(crate::audit::ssr::download))
+        .route("/export/users.csv", get(crate::users::ssr::people::download))
+        .route("/export/customer-users.csv", get(crate::customer_users::ssr::download))
         .merge(crate::rest::ssr::router(&state))
         .merge(site_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, context.clone(), render)

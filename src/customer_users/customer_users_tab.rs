@@ -70,6 +70,7 @@ pub fn CustomerUsersTab(customer_id: i64) -> impl IntoView {
                         view! {
                             <div class="tab-toolbar">
                                 <p class="list-total">{match list.rows.len() { 1 => "1 customer user".to_owned(), n => format!("{n} customer users") }}</p>
+                                <a class="btn btn-secondary" href=format!("/export/customer-users.csv?customer={customer_id}") download="" rel="external">"Export CSV"</a>
                                 {manage.then(|| view! {
                                     <button type="button" class="btn btn-primary" on:click=move |_| add_open.set(true)>"Add customer user"</button>
                                 })}

@@ -6,11 +6,11 @@ use super::{
     delete_customer_dialog::DeleteCustomerDialog,
     row_options::{MoreOptions, RowOptionDialogs, RowOptions, RowTarget},
     load_customer_choices, list_customers, preview_customer_deletion, AddCustomersToGroup, ChangeCustomerType, CustomerChoices,
-    CustomerList, CustomerQuery, DeleteCustomers, SortKey,
+    CustomerList, CustomerQuery, DeleteCustomers,
 };
 use crate::{
     ui::{
-        action_error, format_time, on_success, query_with, Dialog, DialogActions, FormAlert, LinkTabs, PageHeader, Pager,
+        action_error, format_time, on_success, query_with, Dialog, DialogActions, ExportLink, FormAlert, LinkTabs, PageHeader, Pager,
         Refresh, SelectField, SortHeader, StatusMessage, PAGE_SIZES,
     },
 };
@@ -20,22 +20,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 
 pub fn read_query() -> Memo<CustomerQuery> {
     let query = use_query_map();
-    Memo::new(move |_| {
-        query.with(|q| CustomerQuery {
-            q: q.get("q").unwrap_or_default(),
-            customer_type: q.get("type").and_then(|v| v.parse().ok()),
-            group: q.get("group").and_then(|v| v.parse().ok()),
-            owner: q.get("owner").and_then(|v| v.parse().ok()),
-            parent: q.get("parent").and_then(|v| v.parse().ok()),
-            sort: SortKey::parse(&q.get("sort").unwrap_or_default()),
-            desc: q.get("dir").as_deref() == Some("desc"),
-            size: q.get("size").and_then(|v| v.parse().ok()),
-            page: q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
-            after: q.get("after"),
-            before: q.get("before"),
-            last: q.get("last").is_some(),
-        })
-    })
+    Memo::new(move |_| query.with(|q| CustomerQuery::from_pairs(|key| q.get(key))))
 }
 
 #[component]
@@ -66,6 +51,7 @@ pub fn CustomersPage() -> impl IntoView {
                 match (list.await, choices) {
                     (Ok(list), Ok(choices)) => { let types = choices.types.clone(); view! {
                         <PageHeader title="Customers" description="The people and organisations your business serves.">
+                            <ExportLink path="/export/customers.csv" label="Export CSV"/>
                             {list.can_create.then(|| view! {
                                 <a class="btn btn-secondary" href="/customers/add-by-account">"Add by account"</a>
                                 <a class="btn btn-primary" href="/customers/new">"Add customer"</a>

@@ -219,6 +219,27 @@ pub struct CustomerQuery {
     pub last: bool,
 }
 
+impl CustomerQuery {
+    /// The list's state from its address's query (`q`, `type`, `group`, `owner`, `parent`,
+    /// `sort`, `dir`, `size`, `page`, `after`, `before`, `last`).
+    pub fn from_pairs(get: impl Fn(&str) -> Option<String>) -> Self {
+        CustomerQuery {
+            q: get("q").unwrap_or_default(),
+            customer_type: get("type").and_then(|v| v.parse().ok()),
+            group: get("group").and_then(|v| v.parse().ok()),
+            owner: get("owner").and_then(|v| v.parse().ok()),
+            parent: get("parent").and_then(|v| v.parse().ok()),
+            sort: SortKey::parse(&get("sort").unwrap_or_default()),
+            desc: get("dir").as_deref() == Some("desc"),
+            size: get("size").and_then(|v| v.parse().ok()),
+            page: get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
+            after: get("after"),
+            before: get("before"),
+            last: get("last").is_some(),
+        }
+    }
+}
+
 /// How many customers a list has: exact, at least (past the counting cap) or an estimate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Total {

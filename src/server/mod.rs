@@ -7,6 +7,8 @@ pub mod api_keys;
 pub mod capability;
 pub mod clock;
 pub mod config;
+pub mod csv;
+pub mod download;
 pub mod errors;
 pub mod http;
 pub mod limits;

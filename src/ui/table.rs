@@ -155,3 +155,22 @@ pub fn LinkTabs(#[prop(into)] label: String, tabs: Vec<(String, String, bool)>) 
         </nav>
     }
 }
+
+/// A link that downloads what the list shows as a CSV file: the list's search, filters and
+/// sort (its query without the paging) sent to `path`.
+#[component]
+pub fn ExportLink(path: &'static str, #[prop(into)] label: String) -> impl IntoView {
+    let query = use_query_map();
+    let href = move || {
+        let pairs: Vec<String> = query.with(|q| {
+            q.clone()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .filter(|(k, _)| !matches!(k.as_str(), "page" | "after" | "before" | "last" | "size"))
+                .map(|(k, v)| format!("{}={}", encode(&k), encode(&v)))
+                .collect()
+        });
+        if pairs.is_empty() { path.to_owned() } else { format!("{path}?{}", pairs.join("&")) }
+    };
+    view! { <a class="btn btn-secondary" href=href download="" rel="external">{label}</a> }
+}

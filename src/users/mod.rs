@@ -151,6 +151,21 @@ pub struct UserQuery {
 }
 
 impl UserQuery {
+    /// The list's state from its address's query (`q`, `status`, `role`, `company`, `sort`,
+    /// `dir`, `page`, `size`).
+    pub fn from_pairs(get: impl Fn(&str) -> Option<String>) -> Self {
+        UserQuery {
+            q: get("q").unwrap_or_default(),
+            status: get("status").unwrap_or_default(),
+            role: get("role").and_then(|v| v.parse().ok()),
+            company: get("company").and_then(|v| v.parse().ok()),
+            sort: get("sort").unwrap_or_default(),
+            desc: get("dir").as_deref() == Some("desc"),
+            page: get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
+            size: get("size").and_then(|v| v.parse().ok()).unwrap_or(25),
+        }
+    }
+
     pub fn page_size(&self) -> i64 {
         page_size_or_default(self.size)
     }

@@ -3,6 +3,7 @@
 
 use super::{list_users, user_form_options, InviteUsers, UserList, UserQuery, UserStatus, COMPANY, EMAILS, ROLE};
 use crate::ui::{
+    ExportLink,
     action_error, format_time, Refresh, on_success, query_with, server_field, Dialog, DialogActions, FormAlert, LinkTabs, LoadError, PageHeader,
     Pagination, SelectField, SortHeader, StatusMessage, TextAreaField,
 };
@@ -13,16 +14,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 fn read_query() -> Memo<UserQuery> {
     let query = use_query_map();
     Memo::new(move |_| {
-        query.with(|q| UserQuery {
-            q: q.get("q").unwrap_or_default(),
-            status: q.get("status").unwrap_or_default(),
-            role: q.get("role").and_then(|v| v.parse().ok()),
-            company: q.get("company").and_then(|v| v.parse().ok()),
-            sort: q.get("sort").unwrap_or_default(),
-            desc: q.get("dir").as_deref() == Some("desc"),
-            page: q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
-            size: q.get("size").and_then(|v| v.parse().ok()).unwrap_or(25),
-        })
+        query.with(|q| UserQuery::from_pairs(|key| q.get(key)))
     })
 }
 
@@ -71,6 +63,7 @@ pub fn UsersPage() -> impl IntoView {
                         let can_manage = list.can_manage;
                         view! {
                             <PageHeader title="Users" description="The people who sign in to manage this account, in the companies you look after.">
+                                <ExportLink path="/export/users.csv" label="Export CSV"/>
                                 {can_manage.then(|| view! {
                                     <button type="button" class="btn btn-secondary" on:click=move |_| invite_open.set(true)>"Invite users"</button>
                                     <a class="btn btn-primary" href=move || match query.with(|q| q.company) {

@@ -14,6 +14,7 @@ mod brute_force;
 mod customer_users;
 mod customers;
 mod disclosure;
+mod export;
 mod instances;
 mod isolation;
 mod links;

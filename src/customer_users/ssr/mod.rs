@@ -9,6 +9,7 @@ use super::{
 };
 use crate::{
     auth::ssr::addresses,
+    companies::ssr::scope_companies,
     customers::ssr::customer_in_scope,
     error::{AppError, FieldErrors},
     permissions::{
@@ -17,6 +18,8 @@ use crate::{
     },
     server::{
         capability::{Allowed, Staff},
+        csv::CsvWriter,
+        download::{Sink, Stopped},
         errors::db_error,
         session,
         state::AppState,
@@ -69,6 +72,17 @@ async fn target(conn: &mut PgConnection, staff: &Staff, id: i64) -> Result<Targe
     })
 }
 
+/// First and last name; people added by account (SPEC 4.4) have a single display name.
+fn names(first: Option<String>, last: Option<String>, display_name: &str) -> (String, String) {
+    match (first, last) {
+        (Some(f), Some(l)) => (f, l),
+        _ => match display_name.split_once(' ') {
+            Some((f, l)) => (f.to_owned(), l.to_owned()),
+            None => (display_name.to_owned(), String::new()),
+        },
+    }
+}
+
 fn activation_word(method: ActivationMethod) -> &'static str {
     if method == ActivationMethod::Email { "e-mailed" } else { "link shown" }
 }
@@ -95,14 +109,7 @@ pub async fn list(conn: &mut PgConnection, state: &AppState, allowed: &Allowed<'
     let rows = rows
         .into_iter()
         .map(|r| {
-            // People added by account (SPEC 4.4) have a single display name.
-            let (first, last) = match (r.first_name, r.last_name) {
-                (Some(f), Some(l)) => (f, l),
-                _ => match r.display_name.split_once(' ') {
-                    Some((f, l)) => (f.to_owned(), l.to_owned()),
-                    None => (r.display_name.clone(), String::new()),
-                },
-            };
+            let (first, last) = names(r.first_name, r.last_name, &r.display_name);
             CustomerUserRow {
                 id: r.id,
                 email: r.email,
@@ -439,4 +446,103 @@ pub async fn activate(state: &AppState, token: &str, password: &str, password_co
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The customer-user export's columns.
+pub const EXPORT_COLUMNS: [&str; 8] = ["Customer", "First name", "Last name", "E-mail", "Phone", "Description", "Status", "Last sign-in"];
+
+const EXPORT_BATCH: i64 = 2_000;
+
+/// Writes the customer users of `customer` (or of every customer in the caller's scope) into
+/// `sink`, by customer and name, read by keyset in one snapshot; returns how many.
+pub async fn export(db: &sqlx::PgPool, allowed: &Allowed<'_, CustomerUsersView>, customer: Option<i64>, sink: &mut Sink) -> Result<u64, Stopped> {
+    let staff = allowed.staff();
+    let mut tx = db.begin().await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    // A customer outside the scope has no rows here (the download refuses it first, as 404).
+    let scope = scope_companies(&mut tx, staff).await?;
+    let mut csv = CsvWriter::new();
+    csv.row(EXPORT_COLUMNS);
+    let mut after: Option<(String, String, i64)> = None;
+    let mut written = 0;
+    loop {
+        let rows = sqlx::query!(
+            r#"SELECT u.id, u.email, u.display_name, u.first_name, u.last_name, u.phone, u.description, u.status,
+                      u.password_hash IS NOT NULL AS "activated!", u.last_sign_in_at,
+                      c.title, c.title_sort AS "title_sort!", lower(u.display_name) AS "name_key!"
+                 FROM users u JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                WHERE u.account_id = $1 AND u.kind = 'customer'
+                  AND ($2::bigint IS NULL OR u.customer_id = $2)
+                  AND ($3::bigint[] IS NULL OR c.owner_company_id = ANY($3))
+                  AND ($4::text IS NULL OR (c.title_sort, lower(u.display_name), u.id) > ($4, $5, $6))
+                ORDER BY c.title_sort, lower(u.display_name), u.id
+                LIMIT $7"#,
+            staff.account_id(),
+            customer,
+            scope.as_deref(),
+            after.as_ref().map(|a| a.0.clone()),
+            after.as_ref().map(|a| a.1.clone()),
+            after.as_ref().map(|a| a.2),
+            EXPORT_BATCH,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            let (first, last) = names(r.first_name.clone(), r.last_name.clone(), &r.display_name);
+            let status = match CustomerUserStatus::of(&r.status, r.activated) {
+                CustomerUserStatus::Active => "Active",
+                CustomerUserStatus::Disabled => "Disabled",
+                CustomerUserStatus::AwaitingActivation => "Awaiting activation",
+            };
+            csv.text(&r.title)
+                .text(&first)
+                .text(&last)
+                .text(&r.email)
+                .phone(r.phone.as_deref())
+                .opt(r.description.as_deref())
+                .text(status)
+                .opt(r.last_sign_in_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).as_deref());
+            csv.end_row();
+            written += 1;
+        }
+        sink.send(csv.take()).await?;
+        match rows.last() {
+            Some(last) if rows.len() as i64 == EXPORT_BATCH => after = Some((last.title_sort.clone(), last.name_key.clone(), last.id)),
+            _ => break,
+        }
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// `GET /export/customer-users.csv?customer=ID`: that customer's users (every customer in the
+/// caller's scope without `customer`).
+pub async fn download(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use crate::server::{capability::require_staff, download};
+    download::answer(state, req, |state, parts| async move {
+        let staff = require_staff().await?;
+        let customer = match download::query_value(&parts, "customer") {
+            Some(raw) => Some(raw.parse::<i64>().map_err(|_| AppError::NotFound)?),
+            None => None,
+        };
+        {
+            // Refused here, before the file starts: no permission, or a customer out of reach.
+            let allowed = staff.allow::<CustomerUsersView>()?;
+            if let Some(id) = customer {
+                let mut conn = state.db.acquire().await?;
+                customer_in_scope(&mut conn, allowed.staff(), id).await?;
+            }
+        }
+        let (sink, response) = download::streamed("customer-users.csv", download::CSV);
+        let mut writer = sink.clone();
+        download::write_in_background("customer users", sink, async move {
+            let allowed = staff.allow::<CustomerUsersView>()?;
+            export(&state.db, &allowed, customer, &mut writer).await
+        });
+        Ok(response)
+    })
+    .await
 }

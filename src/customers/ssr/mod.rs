@@ -2,6 +2,7 @@
 //! one customer and of the form's choices, titles, and the one insert; the changes are in
 //! `writes` (staff) and `portal` (customer users), the list engine in `list`.
 
+pub mod export;
 pub mod list;
 pub mod portal;
 pub mod seed;

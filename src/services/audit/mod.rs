@@ -81,6 +81,7 @@ actions! {
     WebhookSecretRotated = "webhook.secret_rotated",
     WebhookDeleted = "webhook.deleted",
     WebhookRedelivered = "webhook.redelivered",
+    CustomersExported = "customers.exported",
 }
 
 impl Action {
