@@ -393,3 +393,34 @@ test('seed 001 and 004: the company name opens its users, Add user there is pres
   await expect(page.getByRole('link', { name: 'Remy Recent', exact: true })).toBeVisible();
   await screenshot(page, 'users-active');
 });
+
+test('export the users list and the audit log as the pages show them', async ({ page }) => {
+  await businessWithTree(page, 'export');
+  await addUser(page, { name: 'Erin Exporter', email: uniqueEmail('erin'), company: 'Harbour Installers', setup: 'custom', role: 'Owner', password: 'copper-lantern-tide' });
+  await page.goto('/users?sort=email&dir=desc');
+  await hydrated(page);
+  const shown = await page.getByRole('table').getByRole('row').filter({ has: page.locator('td') }).allInnerTexts();
+  expect(shown.length).toBeGreaterThanOrEqual(2);
+  const read = async (name: string) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe(name);
+    const text = require('fs').readFileSync(await download.path(), 'utf8') as string;
+    expect(text.charCodeAt(0)).toBe(0xfeff);
+    return text.slice(1).split('\r\n').filter((l) => l !== '');
+  };
+  const users = await read('users.csv');
+  expect(users[0]).toBe('Name,E-mail,Role,Company,Region,Status,Last sign-in');
+  expect(users.length - 1).toBe(shown.length);
+  // In the page's order (by e-mail, descending).
+  const emails = users.slice(1).map((l) => l.split(',')[1]);
+  emails.forEach((email, i) => expect(shown[i]).toContain(email));
+  expect(users.some((l) => l.startsWith('Erin Exporter,') && l.includes(',Harbour Installers,'))).toBeTruthy();
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Audit log' })).toBeVisible();
+  await hydrated(page);
+  await expectAccessible(page);
+  const audit = await read('audit-log.csv');
+  expect(audit[0]).toBe('Time (UTC),Actor,Action,Record type,Record,Client IP,Changes');
+  expect(audit.some((l) => l.includes(',user.created,'))).toBeTruthy();
+});
