@@ -167,8 +167,7 @@ pub async fn export(
     sink: &mut Sink,
 ) -> Result<u64, Stopped> {
     let staff = allowed.staff();
-    let mut tx = db.begin().await?;
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut tx = crate::server::download::snapshot(db).await?;
     let c = conditions(&mut tx, staff, query, from, to).await?;
     let mut csv = CsvWriter::new();
     csv.row(COLUMNS);
@@ -217,13 +216,10 @@ pub async fn download(
         let _ = staff.allow::<AuditView>()?;
         let query = AuditQuery::from_pairs(|key| download::query_value(&parts, key));
         let (from, to) = query.dates().map_err(AppError::BadRequest)?;
-        let (sink, response) = download::streamed("audit-log.csv", download::CSV);
-        let mut writer = sink.clone();
-        download::write_in_background("audit log", sink, async move {
+        Ok(download::csv_file("audit-log.csv", "audit log", |mut writer| async move {
             let allowed = staff.allow::<AuditView>()?;
             export(&state.db, &allowed, &query, from, to, &mut writer).await
-        });
-        Ok(response)
+        }))
     })
     .await
 }

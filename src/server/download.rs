@@ -99,6 +99,26 @@ pub fn streamed(file_name: &str, content_type: &'static str) -> (Sink, Response)
     (Sink { tx }, response)
 }
 
+/// A read-only transaction on one snapshot, for a file read in batches: a row changed meanwhile
+/// is neither lost nor repeated.
+pub async fn snapshot(db: &sqlx::PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// The answer for the CSV file `name`, which `write` fills in the background (see
+/// [`write_in_background`]).
+pub fn csv_file<F, Fut>(name: &str, what: &'static str, write: F) -> Response
+where
+    F: FnOnce(Sink) -> Fut,
+    Fut: Future<Output = Result<u64, Stopped>> + Send + 'static,
+{
+    let (sink, response) = streamed(name, CSV);
+    write_in_background(what, sink.clone(), write(sink));
+    response
+}
+
 /// The content type of every CSV download.
 pub const CSV: &str = "text/csv; charset=utf-8";
 

@@ -457,8 +457,7 @@ const EXPORT_BATCH: i64 = 2_000;
 /// `sink`, by customer and name, read by keyset in one snapshot; returns how many.
 pub async fn export(db: &sqlx::PgPool, allowed: &Allowed<'_, CustomerUsersView>, customer: Option<i64>, sink: &mut Sink) -> Result<u64, Stopped> {
     let staff = allowed.staff();
-    let mut tx = db.begin().await?;
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut tx = crate::server::download::snapshot(db).await?;
     // A customer outside the scope has no rows here (the download refuses it first, as 404).
     let scope = scope_companies(&mut tx, staff).await?;
     let mut csv = CsvWriter::new();
@@ -536,13 +535,10 @@ pub async fn download(
                 customer_in_scope(&mut conn, allowed.staff(), id).await?;
             }
         }
-        let (sink, response) = download::streamed("customer-users.csv", download::CSV);
-        let mut writer = sink.clone();
-        download::write_in_background("customer users", sink, async move {
+        Ok(download::csv_file("customer-users.csv", "customer users", |mut writer| async move {
             let allowed = staff.allow::<CustomerUsersView>()?;
             export(&state.db, &allowed, customer, &mut writer).await
-        });
-        Ok(response)
+        }))
     })
     .await
 }

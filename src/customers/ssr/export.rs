@@ -46,9 +46,7 @@ const CHUNK: usize = 256 * 1024;
 pub async fn export(db: &PgPool, allowed: &Allowed<'_, CustomersView>, query: &CustomerQuery, sink: &mut Sink) -> Result<u64, Stopped> {
     let staff = allowed.staff();
     let account_id = staff.account_id();
-    let mut tx = db.begin().await?;
-    // One snapshot for the whole file: a row changed meanwhile is neither lost nor repeated.
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut tx = crate::server::download::snapshot(db).await?;
     let head = head(&mut tx, staff, query).await?;
     let filters = filters_for(&head, query);
     let names = |rows: Vec<(i64, String)>| rows.into_iter().collect::<HashMap<i64, String>>();
@@ -154,13 +152,10 @@ pub async fn download(axum::extract::State(state): axum::extract::State<crate::s
             .await?;
         drop(conn);
         drop(allowed);
-        let (sink, response) = download::streamed("customers.csv", download::CSV);
-        let mut writer = sink.clone();
-        download::write_in_background("customers", sink, async move {
+        Ok(download::csv_file("customers.csv", "customers", |mut writer| async move {
             let allowed = staff.allow::<CustomersView>()?;
             export(&state.db, &allowed, &query, &mut writer).await
-        });
-        Ok(response)
+        }))
     })
     .await
 }

@@ -158,8 +158,7 @@ const EXPORT_BATCH: i64 = 1_000;
 /// name, then the id), read by keyset in one snapshot; returns how many.
 pub async fn export(db: &sqlx::PgPool, allowed: &Allowed<'_, UsersView>, query: &UserQuery, sink: &mut Sink) -> Result<u64, Stopped> {
     let staff = allowed.staff();
-    let mut tx = db.begin().await?;
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut tx = crate::server::download::snapshot(db).await?;
     let top = scope_root(&mut tx, staff).await?;
     let status = UserStatus::parse(&query.status).filter(|s| *s != UserStatus::Removed).map(|s| s.as_str());
     let search = like(&query.q);
@@ -246,13 +245,10 @@ pub async fn download(
         // Refused here, before the file starts, rather than as a broken file.
         let _ = staff.allow::<UsersView>()?;
         let query = UserQuery::from_pairs(|key| download::query_value(&parts, key));
-        let (sink, response) = download::streamed("users.csv", download::CSV);
-        let mut writer = sink.clone();
-        download::write_in_background("staff users", sink, async move {
+        Ok(download::csv_file("users.csv", "staff users", |mut writer| async move {
             let allowed = staff.allow::<UsersView>()?;
             export(&state.db, &allowed, &query, &mut writer).await
-        });
-        Ok(response)
+        }))
     })
     .await
 }
