@@ -20,6 +20,7 @@ pub mod customer_types;
 pub mod customers;
 pub mod error;
 pub mod home;
+pub mod imports;
 pub mod outbox;
 pub mod permissions;
 pub mod portal;

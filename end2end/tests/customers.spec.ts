@@ -415,3 +415,100 @@ test('export the filtered list and read the file', async ({ page }) => {
   expect(formula[3]).toMatch(/^\+44/);
   expect(formula[10]).toBe('Says "hello"');
 });
+
+test('import a file with errors: dry run, fix the error rows, import with a progress bar', async ({ page }) => {
+  test.setTimeout(180_000);
+  await business(page, 'import');
+  await openCustomers(page);
+  await page.getByRole('link', { name: 'Import CSV' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import customers' })).toBeVisible();
+  await hydrated(page);
+  await expectAccessible(page);
+
+  // A spreadsheet saved with semicolons and a byte order mark: many good rows, two bad ones.
+  const lines = ['Title;E-mail;City'];
+  for (let i = 1; i <= 30000; i++) lines.push(`Importkunde ${String(i).padStart(5, '0')};k${i}@import.example;Köln`);
+  lines.splice(5, 0, 'Broken Mail;not-an-address;Bonn');
+  lines.push('Importkunde 00001;dup@import.example;Bonn');
+  const file = '\ufeff' + lines.join('\r\n') + '\r\n';
+  await page.getByLabel('CSV file').setInputFiles({ name: 'kunden.csv', mimeType: 'text/csv', buffer: Buffer.from(file, 'utf8') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import kunden.csv' })).toBeVisible();
+  await hydrated(page);
+  // The columns are matched by their headers; the rest stay out.
+  await expect(page.getByLabel('Title', { exact: true })).toHaveValue('0');
+  await expect(page.getByLabel('E-mail', { exact: true })).toHaveValue('1');
+  await expect(page.getByLabel('City', { exact: true })).toHaveValue('2');
+  await expect(page.getByLabel('Phone', { exact: true })).toHaveValue('');
+  await expectAccessible(page);
+  await screenshot(page, 'import-columns');
+
+  // The dry run: what each row will do, before anything is written.
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByRole('heading', { name: 'What the import will do' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Errors (2)' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Create (30000)' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Import', exact: true })).toBeDisabled();
+  await page.getByRole('link', { name: 'Errors (2)' }).click();
+  await expect(page.getByRole('rowheader')).toHaveText(['Broken Mail', 'Importkunde 00001']);
+  await expect(page.getByRole('row', { name: /Broken Mail/ })).toContainText('E-mail');
+  await expect(page.getByRole('row', { name: /Importkunde 00001/ })).toContainText('Line 2 has the same title.');
+  await hydrated(page);
+  await expectAccessible(page);
+  await screenshot(page, 'import-dry-run');
+  await page.goto('/customers?q=importkunde');
+  await expect(page.getByText('No customers match')).toBeVisible();
+  await page.goBack();
+  await hydrated(page);
+
+  // The error rows, to fix in the spreadsheet.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download the error rows (CSV)' }).click(),
+  ]);
+  const errorsText = require('fs').readFileSync(await download.path(), 'utf8') as string;
+  const [header, ...bad] = parseCsv(errorsText.slice(1));
+  expect(header).toEqual(['Title', 'E-mail', 'City', 'Error']);
+  expect(bad.map((r) => r[0])).toEqual(['Broken Mail', 'Importkunde 00001']);
+  expect(bad[0][3]).toMatch(/^E-mail: /);
+
+  // The valid rows go in now, with the progress shown while they do.
+  await page.getByLabel('Import the valid rows only').check();
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  const importButton = page.getByRole('button', { name: 'Import 30000 customers' });
+  await expect(importButton).toBeEnabled();
+  await importButton.click();
+  const progress = page.getByRole('progressbar');
+  await expect(progress).toBeVisible();
+  await expect(page.getByText(/Importing: \d+ of 30000 rows written/)).toBeVisible();
+  await screenshot(page, 'import-progress');
+  // The progress is the job's, not the page's: it is there after a reload.
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import kunden.csv' })).toBeVisible();
+  await expect(page.getByText('Imported: 30000 customers created, 0 updated, 0 rows skipped, 2 rows with errors not imported.')).toBeVisible({ timeout: 120_000 });
+  await hydrated(page);
+  await expectAccessible(page);
+  await screenshot(page, 'import-done');
+
+  // The two fixed rows, uploaded again (the Error column is left out by itself).
+  bad[0][1] = 'broken@import.example';
+  bad[1][0] = 'Importkunde Extra';
+  const fixed = [header, ...bad].map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n');
+  await page.goto('/customers/import');
+  await page.getByLabel('CSV file').setInputFiles({ name: 'kunden-fixed.csv', mimeType: 'text/csv', buffer: Buffer.from(fixed, 'utf8') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import kunden-fixed.csv' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByRole('link', { name: 'Create (2)' })).toBeVisible();
+  await page.getByRole('button', { name: 'Import 2 customers' }).click();
+  await expect(page.getByText('Imported: 2 customers created')).toBeVisible({ timeout: 30_000 });
+  await page.getByRole('link', { name: 'See the customers' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Customers' })).toBeVisible();
+  await page.goto('/customers?q=importkunde%2030000');
+  await expect(page.getByRole('rowheader')).toHaveText(['Importkunde 30000']);
+  await page.goto('/customers?q=importkunde%20extra');
+  await expect(page.getByRole('rowheader')).toHaveText(['Importkunde Extra']);
+  await page.goto('/customers?q=broken');
+  await expect(page.getByRole('rowheader')).toHaveText(['Broken Mail']);
+});

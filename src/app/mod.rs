@@ -16,6 +16,7 @@ use crate::{
     customer_groups::CustomerGroupsPage,
     customer_types::{CustomerTypeEditorPage, CustomerTypesPage},
     customers::{AddByAccountPage, CustomerPage, CustomersPage, NewCustomerPage},
+    imports::{ImportJobPage, ImportPage},
     home::HomePage,
     outbox::OutboxPage,
     audit::AuditLogPage,
@@ -103,6 +104,8 @@ fn AppRoutes() -> impl IntoView {
                     <Route path=path!("/api-keys") view=ApiPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/new") view=NewCustomerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/import") view=ImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/add-by-account") view=AddByAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/:id") view=|| view! { <CustomerPage users_tab=customer_users_tab/> } ssr=SsrMode::Async/>
                     <Route path=path!("/customer-types") view=CustomerTypesPage ssr=SsrMode::Async/>

@@ -51,6 +51,12 @@ pub fn router(state: AppState) -> Router {
         .route("/export/audit.csv", get(crate::audit::ssr::download))
         .route("/export/users.csv", get(crate::users::ssr::people::download))
         .route("/export/customer-users.csv", get(crate::customer_users::ssr::download))
+        .route(
+            "/import/customers",
+            axum::routing::post(crate::imports::ssr::upload_route)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::imports::UPLOAD_LIMIT)),
+        )
+        .route("/import/{id}/errors.csv", get(crate::imports::ssr::errors_route))
         .merge(crate::rest::ssr::router(&state))
         .merge(site_files(&state.leptos_options.site_root))
         .leptos_routes_with_context(&state, routes, context.clone(), render)

@@ -53,6 +53,7 @@ pub fn CustomersPage() -> impl IntoView {
                         <PageHeader title="Customers" description="The people and organisations your business serves.">
                             <ExportLink path="/export/customers.csv" label="Export CSV"/>
                             {list.can_create.then(|| view! {
+                                <a class="btn btn-secondary" href="/customers/import">"Import CSV"</a>
                                 <a class="btn btn-secondary" href="/customers/add-by-account">"Add by account"</a>
                                 <a class="btn btn-primary" href="/customers/new">"Add customer"</a>
                             })}

@@ -151,7 +151,7 @@ where
 }
 
 /// A refusal a person reads in the browser's tab.
-fn refused(error: &AppError) -> Response {
+pub fn refused(error: &AppError) -> Response {
     (error.status(), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], error.to_string()).into_response()
 }
 

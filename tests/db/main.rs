@@ -15,6 +15,7 @@ mod customer_users;
 mod customers;
 mod disclosure;
 mod export;
+mod import;
 mod instances;
 mod isolation;
 mod links;

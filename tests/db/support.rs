@@ -171,7 +171,7 @@ impl Response {
     }
 }
 
-impl Client<'_> {
+impl<'a> Client<'a> {
     /// Adds a header to every later request of this client.
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
@@ -216,6 +216,38 @@ impl Client<'_> {
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
         self.call("sign_in", &[("email", email), ("password", password)]).await
+    }
+
+    /// Posts a form with one file, `file`, as a browser's upload form sends it.
+    pub async fn upload(&mut self, path: &str, file_name: &str, content: &[u8]) -> Response {
+        let boundary = "roster-test-boundary-7f3a";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut request = Request::post(path)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(header::HOST, "roster.test");
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        let mut request = request.body(Body::from(body)).unwrap();
+        request.extensions_mut().insert(ConnectInfo(self.ip));
+        let response = self.app.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
+        Response { status, headers, body }
+    }
+
+    /// Another client with this one's session (the same person in another tab).
+    pub fn same_session(&self) -> Client<'a> {
+        Client { app: self.app, cookie: self.cookie.clone(), ip: self.ip, headers: self.headers.clone() }
     }
 
     pub async fn get_page(&mut self, path: &str) -> Response {

@@ -2,6 +2,7 @@
 //! one customer and of the form's choices, titles, and the one insert; the changes are in
 //! `writes` (staff) and `portal` (customer users), the list engine in `list`.
 
+pub mod bulk;
 pub mod export;
 pub mod list;
 pub mod portal;
@@ -310,6 +311,9 @@ struct NewCustomer<'a> {
 /// call it.
 async fn insert(conn: &mut PgConnection, account_id: i64, new: &NewCustomer<'_>, now: DateTime<Utc>) -> Result<i64, AppError> {
     let fields = new.fields;
+    // The account row first: an import holds it while it writes, so a create waits for the
+    // import instead of taking a title the import is about to insert (a deadlock).
+    crate::services::usage::ssr::add_customer(&mut *conn, account_id, now).await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO customers (account_id, title, company_name, email, phone, country, state, city, address, address2,
                                 zip, description, customer_type_id, owner_company_id, parent_id, created_at, updated_at)
@@ -335,7 +339,6 @@ async fn insert(conn: &mut PgConnection, account_id: i64, new: &NewCustomer<'_>,
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| db_error(e, &[TITLE_TAKEN]))?;
-    crate::services::usage::ssr::add_customer(conn, account_id, now).await?;
     Ok(id)
 }
 

@@ -82,6 +82,7 @@ actions! {
     WebhookDeleted = "webhook.deleted",
     WebhookRedelivered = "webhook.redelivered",
     CustomersExported = "customers.exported",
+    CustomersImported = "customers.imported",
 }
 
 impl Action {

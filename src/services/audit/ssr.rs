@@ -102,6 +102,58 @@ impl Actor {
     }
 }
 
+impl Actor {
+    /// Writes one row of `action` for each customer in `rows` (its id and what changed), with
+    /// the webhook deliveries [`Actor::audit`] would write for each, in two statements however
+    /// many rows there are: an import writes thousands at once.
+    pub async fn audit_customers(&self, conn: &mut PgConnection, action: Action, rows: &[(i64, Value)]) -> Result<(), AppError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (ids, changes): (Vec<i64>, Vec<Value>) = rows.iter().cloned().unzip();
+        let event = action.webhook_event().map(|e| e.key());
+        // The payload's time as serde writes it, so these deliveries read as the others do.
+        let occurred_at = serde_json::to_value(self.at).map_err(crate::error::internal)?;
+        sqlx::query!(
+            r#"WITH written AS (
+                 INSERT INTO audit_events
+                   (account_id, occurred_at, actor_id, actor_label, action, record_type, record_id, client_ip, changes,
+                    record_company_id, actor_company_id)
+                 SELECT $1, $2, $3, $4, $5, 'customer', r.id::text, $8, r.changes, c.owner_company_id,
+                        (SELECT coalesce(u.company_id, uc.owner_company_id) FROM users u
+                           LEFT JOIN customers uc ON uc.account_id = u.account_id AND uc.id = u.customer_id
+                          WHERE u.account_id = $1 AND u.id = $3)
+                   FROM unnest($6::bigint[], $7::jsonb[]) WITH ORDINALITY AS r(id, changes, n)
+                   LEFT JOIN customers c ON c.account_id = $1 AND c.id = r.id
+                  ORDER BY r.n
+                 RETURNING id, record_id, changes
+               )
+               INSERT INTO webhook_deliveries (account_id, webhook_id, event_id, event_type, payload, next_attempt_at, created_at)
+               SELECT w.account_id, w.id, 'evt_' || e.id, $9,
+                      jsonb_build_object('id', 'evt_' || e.id, 'type', $9::text, 'occurred_at', $10::jsonb,
+                                         'data', jsonb_build_object('record_type', 'customer', 'record_id', e.record_id::bigint,
+                                                                    'actor', $4::text, 'changes', e.changes)),
+                      $2, $2
+                 FROM written e
+                 JOIN webhooks w ON w.account_id = $1 AND w.enabled AND $9 = ANY(w.events)
+                WHERE $9::text IS NOT NULL"#,
+            self.account_id,
+            self.at,
+            self.user_id,
+            self.label,
+            action.key(),
+            &ids,
+            &changes,
+            request_client_ip(),
+            event,
+            occurred_at,
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
 /// Collects `{"field": {"from": old, "to": new}}` for the fields that changed.
 #[derive(Default)]
 pub struct Changes(Map<String, Value>);

@@ -38,6 +38,28 @@ pub async fn add_customer(conn: &mut PgConnection, account_id: i64, now: DateTim
     Ok(())
 }
 
+/// Counts `n` new customers at once (an import), refused as a whole when they do not all fit.
+pub async fn add_customers(conn: &mut PgConnection, account_id: i64, n: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let row = sqlx::query!(
+        "UPDATE accounts SET customer_count = customer_count + $2 WHERE id = $1 RETURNING customer_count, customer_limit",
+        account_id,
+        n
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    refuse_past(Limit::Customers, row.customer_limit, row.customer_count, n)?;
+    sqlx::query!(
+        "INSERT INTO account_daily_usage (account_id, day, customers_created) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, day) DO UPDATE SET customers_created = account_daily_usage.customers_created + $3",
+        account_id,
+        now.date_naive(),
+        n as i32
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Counts an e-mail queued for the account this month. `security` mail (a password reset, a
 /// password or address change notice, the usage warnings themselves) is counted but never
 /// refused: nobody may be kept from securing their account by a plan.
