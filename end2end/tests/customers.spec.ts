@@ -450,9 +450,10 @@ test('import a file with errors: dry run, fix the error rows, import with a prog
   await expect(page.getByRole('link', { name: 'Create (30000)' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Import', exact: true })).toBeDisabled();
   await page.getByRole('link', { name: 'Errors (2)' }).click();
-  await expect(page.getByRole('rowheader')).toHaveText(['Broken Mail', 'Importkunde 00001']);
-  await expect(page.getByRole('row', { name: /Broken Mail/ })).toContainText('E-mail');
-  await expect(page.getByRole('row', { name: /Importkunde 00001/ })).toContainText('Line 2 has the same title.');
+  const fileRows = page.getByRole('table', { name: 'Rows of the file' });
+  await expect(fileRows.getByRole('rowheader')).toHaveText(['Broken Mail', 'Importkunde 00001']);
+  await expect(fileRows.getByRole('row', { name: /Broken Mail/ })).toContainText('E-mail');
+  await expect(fileRows.getByRole('row', { name: /Importkunde 00001/ })).toContainText('Line 2 has the same title.');
   await hydrated(page);
   await expectAccessible(page);
   await screenshot(page, 'import-dry-run');

@@ -274,29 +274,37 @@ fn DryRun(job: ImportView, start: ServerAction<StartImport>) -> impl IntoView {
     let id = job.id;
     let rows = Resource::new(move || (filter(), after()), move |(filter, after)| load_import_rows(id, filter, after));
     let Totals { create, update, skip, error } = job.totals;
+    let (rows_total, changed) = (job.rows, job.changed);
     let base = format!("/customers/import/{id}");
     let tabs = {
+        let base = base.clone();
+        move || {
         let current = filter();
-        let mut tabs: Vec<(String, String, bool)> = [("", "All rows", job.rows), ("create", "Create", create), ("update", "Update", update), ("skip", "Skip", skip), ("error", "Errors", error)]
+        let mut tabs: Vec<(String, String, bool)> = [("", "All rows", rows_total), ("create", "Create", create), ("update", "Update", update), ("skip", "Skip", skip), ("error", "Errors", error)]
             .into_iter()
-            .map(|(key, label, n)| (format!("{label} ({n})"), if key.is_empty() { base.clone() } else { format!("{base}?show={key}") }, current == key))
+            .map(|(key, label, n)| {
+                let href = if key.is_empty() { base.clone() } else { format!("{base}?show={key}") };
+                (format!("{label} ({n})"), href, current == key)
+            })
             .collect();
-        if job.changed > 0 {
-            tabs.push((format!("Changed ({})", job.changed), format!("{base}?show=changed"), current == "changed"));
+        if changed > 0 {
+            tabs.push((format!("Changed ({changed})"), format!("{base}?show=changed"), current == "changed"));
         }
-        tabs
+        view! { <LinkTabs label="Rows" tabs/> }
+        }
     };
     let blocked = job.settings.mode == Mode::AllOrNothing && error > 0;
     let can_start = job.status == ImportStatus::Checked;
     let start_error = action_error(start.value());
-    let heading = if job.status == ImportStatus::Done { "What each row did" } else { "What the import will do" };
+    let done = job.status == ImportStatus::Done;
+    let heading = if done { "What each row did" } else { "What the import will do" };
     view! {
         <section class="card">
             <h2>{heading}</h2>
             <dl class="import-totals">
-                <div><dt>"To create"</dt><dd>{create}</dd></div>
-                <div><dt>"To update"</dt><dd>{update}</dd></div>
-                <div><dt>"To skip"</dt><dd>{skip}</dd></div>
+                <div><dt>{if done { "Created" } else { "To create" }}</dt><dd>{create}</dd></div>
+                <div><dt>{if done { "Updated" } else { "To update" }}</dt><dd>{update}</dd></div>
+                <div><dt>{if done { "Skipped" } else { "To skip" }}</dt><dd>{skip}</dd></div>
                 <div><dt>"Errors"</dt><dd>{error}</dd></div>
             </dl>
             {(error > 0).then(|| view! {
@@ -322,7 +330,7 @@ fn DryRun(job: ImportView, start: ServerAction<StartImport>) -> impl IntoView {
                 </ActionForm>
             })}
         </section>
-        <LinkTabs label="Rows" tabs/>
+        {tabs}
         <Loaded resource=rows view=move |page: RowPage| {
             let current = filter();
             let first = (after() > 0).then(|| if current.is_empty() { base.clone() } else { format!("{base}?show={current}") });
