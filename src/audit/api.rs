@@ -18,5 +18,5 @@ pub async fn list_audit(query: AuditQuery) -> Result<AuditPage, AppError> {
         AppError::Validation(errors)
     })?;
     let mut conn = state.db.acquire().await?;
-    super::ssr::page(&mut conn, &allowed, &query, from, to).await
+    super::ssr::page(&mut conn, &allowed, &query, from, to, 0).await
 }

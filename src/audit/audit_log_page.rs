@@ -73,9 +73,10 @@ fn AuditFilters(current: AuditQuery, actions: Vec<String>, record_types: Vec<Str
 /// The entries of one page, with previous and next links that keep the filters.
 #[component]
 pub fn AuditTable(page: AuditPage) -> impl IntoView {
-    let number = page.page;
-    let previous = (number > 1).then(|| query_with(&[("page", (number - 1).to_string())])());
-    let next = page.has_next.then(|| query_with(&[("page", (number + 1).to_string())])());
+    // Pages follow each other by keyset: the next one starts after this page's last entry.
+    let first = page.continued.then(|| query_with(&[("before", String::new())])());
+    let next = page.next.map(|id| query_with(&[("before", id.to_string())])());
+    let summary = if page.continued { "Older entries" } else { "Newest entries" };
     view! {
         <section class="card card-flush">
             {if page.entries.is_empty() {
@@ -84,7 +85,7 @@ pub fn AuditTable(page: AuditPage) -> impl IntoView {
                 view! { <AuditRows entries=page.entries/> }.into_any()
             }}
         </section>
-        <Pager summary=format!("Page {number}") previous next/>
+        <Pager summary=summary first next/>
     }
 }
 
@@ -148,14 +149,14 @@ fn AuditRows(entries: Vec<AuditEntry>) -> impl IntoView {
 #[component]
 pub fn RecordAudit(record_type: RecordType, record_id: i64) -> impl IntoView {
     let record_type = record_type.key();
-    let query = AuditQuery { record_type: record_type.into(), record_id: record_id.to_string(), page: 1, ..Default::default() };
+    let query = AuditQuery { record_type: record_type.into(), record_id: record_id.to_string(), ..Default::default() };
     let entries = Resource::new(move || query.clone(), list_audit);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match entries.await {
                     Ok(page) => {
-                        let more = page.has_next;
+                        let more = page.next.is_some();
                         view! {
                             <section class="card card-flush">
                                 {if page.entries.is_empty() {

@@ -33,8 +33,9 @@ pub struct AuditQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// The entry the page continues after (older than it): the last one of the page before.
     #[serde(default)]
-    pub page: i64,
+    pub before: Option<i64>,
 }
 
 impl AuditQuery {
@@ -46,7 +47,7 @@ impl AuditQuery {
             record_id: get("record").unwrap_or_default(),
             from: get("from").unwrap_or_default(),
             to: get("to").unwrap_or_default(),
-            page: get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            before: get("before").and_then(|p| p.parse().ok()),
         }
     }
 
@@ -98,8 +99,10 @@ pub struct AuditEntry {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
-    pub page: i64,
-    pub has_next: bool,
+    /// Whether this page continues an earlier one.
+    pub continued: bool,
+    /// The cursor of the next (older) page, when there is one.
+    pub next: Option<i64>,
     /// The actions and record types the caller may see, for the filter lists.
     pub actions: Vec<String>,
     pub record_types: Vec<String>,

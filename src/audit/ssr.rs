@@ -67,7 +67,7 @@ struct Row {
 }
 
 /// Entries newest first: after the entry `older_than` (a keyset: its time and id) when given,
-/// skipping `offset`.
+/// skipping `offset` (only the REST API's numbered pages skip; the pages and exports go by keyset).
 async fn rows(
     conn: &mut PgConnection,
     account_id: i64,
@@ -87,12 +87,12 @@ async fn rows(
               AND ($5::text IS NULL OR record_id = $5)
               AND ($6::timestamptz IS NULL OR occurred_at >= $6)
               AND ($7::timestamptz IS NULL OR occurred_at < $7)
-              AND ($10::bigint[] IS NULL
-                   OR CASE WHEN record_type = ANY($11) THEN $12
-                           ELSE (record_company_id = ANY($10) OR actor_company_id = ANY($10)) END)
-              AND ($13::timestamptz IS NULL OR (occurred_at, id) < ($13, $14))
+              AND ($9::bigint[] IS NULL
+                   OR CASE WHEN record_type = ANY($10) THEN $11
+                           ELSE (record_company_id = ANY($9) OR actor_company_id = ANY($9)) END)
+              AND ($12::timestamptz IS NULL OR (occurred_at, id) < ($12, $13))
             ORDER BY occurred_at DESC, id DESC
-            LIMIT $8 OFFSET $9"#,
+            LIMIT $8 OFFSET $14"#,
         account_id,
         c.actor,
         c.action,
@@ -101,31 +101,43 @@ async fn rows(
         c.start,
         c.end,
         limit,
-        offset,
         c.scope.as_deref(),
         &c.account_level,
         c.sees_account_level,
         older_than.map(|(at, _)| at),
         older_than.map(|(_, id)| id).unwrap_or(0),
+        offset,
     )
     .fetch_all(conn)
     .await
 }
 
-/// One page of entries matching `query`, in the caller's branch.
+/// One page of entries matching `query`, in the caller's branch, after `query.before` (and
+/// `skip` more: the REST API's numbered pages).
 pub async fn page(
     conn: &mut PgConnection,
     allowed: &Allowed<'_, AuditView>,
     query: &AuditQuery,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    skip: i64,
 ) -> Result<AuditPage, AppError> {
     let staff = allowed.staff();
-    let page = query.page.clamp(1, 10_000);
     let c = conditions(&mut *conn, staff, query, from, to).await?;
     let sees_account_level = c.sees_account_level;
-    let rows = rows(&mut *conn, staff.account_id(), &c, None, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).await?;
-    let has_next = rows.len() as i64 > PAGE_SIZE;
+    // The page goes on after the entry it was given, which must be the account's.
+    let older_than = match query.before {
+        Some(id) => Some(
+            sqlx::query_scalar!("SELECT occurred_at FROM audit_events WHERE account_id = $1 AND id = $2", staff.account_id(), id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|at| (at, id))
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let rows = rows(&mut *conn, staff.account_id(), &c, older_than, PAGE_SIZE + 1, skip).await?;
+    let next = (rows.len() as i64 > PAGE_SIZE).then(|| rows[PAGE_SIZE as usize - 1].id);
     let entries = rows
         .into_iter()
         .take(PAGE_SIZE as usize)
@@ -147,7 +159,7 @@ pub async fn page(
     actions.sort();
     let mut record_types: Vec<String> = RecordType::ALL.into_iter().filter(|t| visible(*t)).map(|t| t.key().to_owned()).collect();
     record_types.sort();
-    Ok(AuditPage { entries, page, has_next, actions, record_types })
+    Ok(AuditPage { entries, continued: older_than.is_some(), next, actions, record_types })
 }
 
 /// The export's columns.

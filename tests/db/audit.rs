@@ -18,7 +18,7 @@ use sqlx::PgPool;
 async fn audit(client: &mut Client<'_>, filters: &[(&str, &str)]) -> Result<AuditPage, AppError> {
     let mut fields: Vec<(String, String)> = filters.iter().map(|(k, v)| (format!("query[{k}]"), (*v).to_owned())).collect();
     if fields.is_empty() {
-        fields.push(("query[page]".into(), "1".into()));
+        fields.push(("query[actor]".into(), String::new()));
     }
     let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let response = client.call("audit", &pairs).await;
@@ -85,14 +85,42 @@ async fn the_log_pages_newest_first_without_gaps_or_repeats(db: PgPool) {
     .execute(app.db())
     .await
     .unwrap();
+    // Entries at the same instant are ordered by id, so none falls between two pages.
+    sqlx::query(
+        "INSERT INTO audit_events (account_id, occurred_at, actor_label, action, record_type, record_id)
+         SELECT $1, now() - interval '200 minutes', 'ada@acme.test', 'test.event', 'thing', (200 + n)::text
+           FROM generate_series(1, 30) n",
+    )
+    .bind(account)
+    .execute(app.db())
+    .await
+    .unwrap();
     let mut seen = Vec::new();
-    for number in 1.. {
-        let page = audit(&mut admin, &[("action", "test.event"), ("page", &number.to_string())]).await.unwrap();
+    let mut before: Option<String> = None;
+    loop {
+        let mut form = vec![("action", "test.event".to_owned())];
+        form.extend(before.clone().map(|b| ("before", b)));
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = audit(&mut admin, &pairs).await.unwrap();
         assert!(page.entries.len() as i64 <= PAGE_SIZE);
+        assert_eq!(page.continued, before.is_some());
         seen.extend(page.entries.iter().map(|e| e.record_id.clone().unwrap().parse::<i64>().unwrap()));
-        if !page.has_next {
-            break;
+        // Entries written meanwhile (newer) do not shift the pages that follow.
+        sqlx::query("INSERT INTO audit_events (account_id, occurred_at, actor_label, action, record_type, record_id) VALUES ($1, now(), 'x', 'test.event', 'thing', '0')")
+            .bind(account)
+            .execute(app.db())
+            .await
+            .unwrap();
+        match page.next {
+            Some(next) => before = Some(next.to_string()),
+            None => break,
         }
     }
-    assert_eq!(seen, (1..=120).collect::<Vec<_>>(), "minutes ago ascending = newest first");
+    let mut expected: Vec<i64> = (1..=120).collect();
+    expected.extend((201..=230).rev());
+    assert_eq!(seen, expected, "minutes ago ascending = newest first; ties newest id first");
+    // A cursor from another account is not found.
+    let mut other = app.sign_up("Globex", "gil@globex.test").await;
+    let foreign = sqlx::query_scalar::<_, i64>("SELECT max(id) FROM audit_events WHERE account_id = $1").bind(account).fetch_one(app.db()).await.unwrap();
+    assert_eq!(audit(&mut other, &[("before", &foreign.to_string())]).await.unwrap_err(), roster::error::AppError::NotFound);
 }

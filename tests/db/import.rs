@@ -513,16 +513,20 @@ async fn an_interrupted_import_leaves_nothing(db: sqlx::PgPool) {
     checked(admin, id, &[]).await;
     let before = world.fingerprint().await;
     assert_eq!(start(admin, id).await.status, StatusCode::OK);
+    // The progress is the job's: another instance (its own pool and state) shows it too.
+    let other = crate::instances::second_instance(app.db(), |_| {}).await;
+    let mut watcher = other.client();
+    watcher.cookie = admin.cookie.clone();
     let mut seen = None;
     for _ in 0..400 {
-        let view = job(admin, id).await;
+        let view = job(&mut watcher, id).await;
         if view.done >= 1000 {
             seen = Some(view);
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let seen = seen.expect("the first batch's progress shows while the import runs");
+    let seen = seen.expect("the first batch's progress shows on the other instance while the import runs");
     assert_eq!((seen.status, seen.total), (ImportStatus::Running, 2000));
     let mut cut = 0;
     for _ in 0..200 {

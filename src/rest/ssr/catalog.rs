@@ -174,11 +174,11 @@ pub async fn audit_events(ApiQuery(params): ApiQuery<AuditParams>) -> Result<Jso
         record_id: params.record_id.unwrap_or_default(),
         from: params.from.unwrap_or_default(),
         to: params.to.unwrap_or_default(),
-        page,
+        before: None,
     };
     let (from, to) = query.dates().map_err(|message| AppError::field("from", message))?;
     let mut conn = state.db.acquire().await?;
-    let found = audit_page(&mut conn, &allowed, &query, from, to).await?;
+    let found = audit_page(&mut conn, &allowed, &query, from, to, (page - 1) * crate::audit::PAGE_SIZE).await?;
     Ok(Json(AuditEventPage {
         data: found
             .entries
@@ -194,7 +194,7 @@ pub async fn audit_events(ApiQuery(params): ApiQuery<AuditParams>) -> Result<Jso
                 changes: e.changes.into_iter().map(|c| ChangedField { field: c.field, from: c.from, to: c.to }).collect(),
             })
             .collect(),
-        page: found.page,
-        has_next: found.has_next,
+        page,
+        has_next: found.next.is_some(),
     }))
 }
