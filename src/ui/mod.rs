@@ -24,7 +24,7 @@ pub use layout::{AuthLayout, Logo, PageHeader};
 pub use links::LinkProblem;
 pub use refresh::Refresh;
 pub use password::{NewPasswordFields, PasswordChecklist, PASSWORD_CONFIRM_FIELD, PASSWORD_FIELD};
-pub use table::{encode, page_size_or_default, query_with, ExportLink, LinkTabs, Pager, Pagination, SortHeader, MAX_PAGE, PAGE_SIZES};
+pub use table::{encode, page_size_or_default, query_with, ExportLink, KeysetPagination, LinkTabs, Pager, Pagination, SortHeader, MAX_PAGE, PAGE_SIZES};
 
 use crate::error::AppError;
 use leptos::prelude::*;

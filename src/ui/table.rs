@@ -43,8 +43,16 @@ pub fn SortHeader(#[prop(into)] label: String, key: &'static str, sort: Signal<S
         }
     };
     let href = {
-        let asc = query_with(&[("sort", key.to_owned()), ("dir", String::new()), ("page", String::new())]);
-        let desc = query_with(&[("sort", key.to_owned()), ("dir", "desc".to_owned()), ("page", String::new())]);
+        let reset = |dir: &str| {
+            query_with(&[
+                ("sort", key.to_owned()),
+                ("dir", dir.to_owned()),
+                ("page", String::new()),
+                ("after", String::new()),
+                ("before", String::new()),
+            ])
+        };
+        let (asc, desc) = (reset(""), reset("desc"));
         move || if active() && !descending.get() { desc() } else { asc() }
     };
     view! {
@@ -135,6 +143,43 @@ pub fn Pagination(
     let noun = if total == 1 { noun.0 } else { noun.1 };
     let summary = format!("Page {page} of {pages} · {total} {noun}");
     view! { <Pager summary previous next sizes/> }
+}
+
+/// The pager of a list read by keyset: "Page 2 of 7 · 160 users", the first, previous and next
+/// pages by cursor (the users shown first and last here), the page size where offered.
+#[component]
+pub fn KeysetPagination(
+    page: i64,
+    page_size: i64,
+    total: i64,
+    previous: Option<i64>,
+    next: Option<i64>,
+    #[prop(into)] noun: (&'static str, &'static str),
+    #[prop(optional)] sizes: bool,
+) -> impl IntoView {
+    let pages = ((total + page_size - 1) / page_size).max(1);
+    let page = page.clamp(1, pages);
+    let at = |key: &str, id: Option<i64>, number: i64| {
+        let (after, before) = match key {
+            "after" => (id.map(|i| i.to_string()).unwrap_or_default(), String::new()),
+            _ => (String::new(), id.map(|i| i.to_string()).unwrap_or_default()),
+        };
+        let number = if number <= 1 { String::new() } else { number.to_string() };
+        query_with(&[("after", after), ("before", before), ("page", number)])()
+    };
+    let first = previous.map(|_| at("after", None, 1));
+    let previous = previous.map(|id| at("before", Some(id), page - 1));
+    let next = next.map(|id| at("after", Some(id), page + 1));
+    let sizes = sizes.then(|| {
+        let links = PAGE_SIZES
+            .into_iter()
+            .map(|size| (size, query_with(&[("size", size.to_string()), ("page", String::new()), ("after", String::new()), ("before", String::new())])()))
+            .collect();
+        (page_size, links)
+    });
+    let noun = if total == 1 { noun.0 } else { noun.1 };
+    let summary = format!("Page {page} of {pages} · {total} {noun}");
+    view! { <Pager summary first previous next sizes/> }
 }
 
 /// Tabs that are links: each view has its own URL.

@@ -127,6 +127,9 @@ pub struct UserList {
     pub total: i64,
     pub page: i64,
     pub page_size: i64,
+    /// Cursors of the pages before and after this one (a user shown first or last here).
+    pub previous: Option<i64>,
+    pub next: Option<i64>,
     pub can_manage: bool,
     /// Choices for the filters: the account's roles and the companies in the caller's scope.
     pub roles: Vec<(i64, String)>,
@@ -146,13 +149,20 @@ pub struct UserQuery {
     /// name, email, role, company, status or last_sign_in.
     pub sort: String,
     pub desc: bool,
+    /// The page shown, for its number; which users it holds comes from `after` or `before`.
     pub page: i64,
     pub size: i64,
+    /// The page starts after this user (the last of the page before) ...
+    #[serde(default)]
+    pub after: Option<i64>,
+    /// ... or ends before this one (the first of the page after).
+    #[serde(default)]
+    pub before: Option<i64>,
 }
 
 impl UserQuery {
     /// The list's state from its address's query (`q`, `status`, `role`, `company`, `sort`,
-    /// `dir`, `page`, `size`).
+    /// `dir`, `page`, `size`, `after`, `before`).
     pub fn from_pairs(get: impl Fn(&str) -> Option<String>) -> Self {
         UserQuery {
             q: get("q").unwrap_or_default(),
@@ -163,6 +173,8 @@ impl UserQuery {
             desc: get("dir").as_deref() == Some("desc"),
             page: get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
             size: get("size").and_then(|v| v.parse().ok()).unwrap_or(25),
+            after: get("after").and_then(|v| v.parse().ok()),
+            before: get("before").and_then(|v| v.parse().ok()),
         }
     }
 

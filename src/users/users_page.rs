@@ -5,7 +5,7 @@ use super::{list_users, user_form_options, InviteUsers, UserList, UserQuery, Use
 use crate::ui::{
     ExportLink,
     action_error, format_time, Refresh, on_success, query_with, server_field, Dialog, DialogActions, FormAlert, LinkTabs, LoadError, PageHeader,
-    Pagination, SelectField, SortHeader, StatusMessage, TextAreaField,
+    KeysetPagination, SelectField, SortHeader, StatusMessage, TextAreaField,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -48,9 +48,9 @@ pub fn UsersPage() -> impl IntoView {
     let tabs = move || {
         let status = query.with(|q| q.status.clone());
         vec![
-            ("Active users".to_owned(), query_with(&[("status", String::new()), ("page", String::new())])(), status.is_empty() || status == "active"),
-            ("Invited".to_owned(), query_with(&[("status", "invited".into()), ("page", String::new())])(), status == "invited"),
-            ("Deactivated users".to_owned(), query_with(&[("status", "disabled".into()), ("page", String::new())])(), status == "disabled"),
+            ("Active users".to_owned(), query_with(&[("status", String::new()), ("page", String::new()), ("after", String::new()), ("before", String::new())])(), status.is_empty() || status == "active"),
+            ("Invited".to_owned(), query_with(&[("status", "invited".into()), ("page", String::new()), ("after", String::new()), ("before", String::new())])(), status == "invited"),
+            ("Deactivated users".to_owned(), query_with(&[("status", "disabled".into()), ("page", String::new()), ("after", String::new()), ("before", String::new())])(), status == "disabled"),
         ]
     };
     view! {
@@ -161,7 +161,7 @@ fn UserTable(list: UserList, query: Memo<UserQuery>) -> impl IntoView {
                 </tbody>
             </table>
         </section>
-        <Pagination page=list.page page_size=list.page_size total=list.total noun=("user", "users")/>
+        <KeysetPagination page=list.page page_size=list.page_size total=list.total previous=list.previous next=list.next noun=("user", "users")/>
     }
     .into_any()
 }

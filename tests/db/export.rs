@@ -245,25 +245,59 @@ async fn the_audit_export_holds_the_callers_branch_in_the_date_range_newest_firs
     assert!(res.text().contains("YYYY-MM-DD"), "{}", res.text());
 }
 
-/// The staff list's pages in order, as the Users page reads them (page size 10).
+/// The staff list's pages in order, as the Users page reads them (page size 10): forward by
+/// the next-page cursor to the end, then back by the previous-page cursor to the start, which
+/// must give the same pages.
 async fn listed_emails(client: &mut Client<'_>, sort: &str, desc: bool) -> Vec<String> {
-    let mut emails = Vec::new();
-    for page in 1.. {
-        let page = page.to_string();
-        let res = client
-            .call("users", &[
-                ("query[q]", ""), ("query[status]", ""), ("query[sort]", sort), ("query[desc]", if desc { "true" } else { "false" }),
-                ("query[page]", &page), ("query[size]", "10"),
-            ])
-            .await;
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut cursor: Option<(&str, i64)> = None;
+    let mut backward_from = None;
+    loop {
+        let cursor_text = cursor.map(|(_, id)| id.to_string()).unwrap_or_default();
+        let mut form = vec![
+            ("query[q]", ""), ("query[status]", ""), ("query[sort]", sort), ("query[desc]", if desc { "true" } else { "false" }),
+            ("query[page]", "1"), ("query[size]", "10"),
+        ];
+        if let Some((key, _)) = cursor {
+            form.push((key, &cursor_text));
+        }
+        let res = client.call("users", &form).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.text());
         let list: roster::users::UserList = res.json();
-        emails.extend(list.users.iter().map(|u| u.email.clone()));
-        if (emails.len() as i64) >= list.total {
-            break;
+        let emails: Vec<String> = list.users.iter().map(|u| u.email.clone()).collect();
+        assert!(emails.len() <= 10);
+        match backward_from {
+            None => {
+                pages.push(emails);
+                match list.next {
+                    Some(next) => cursor = Some(("query[after]", next)),
+                    None => {
+                        let total: usize = pages.iter().map(Vec::len).sum();
+                        assert_eq!(total as i64, list.total, "the pages hold every user once");
+                        match list.previous {
+                            Some(previous) => {
+                                backward_from = Some(pages.len() - 1);
+                                cursor = Some(("query[before]", previous));
+                            }
+                            None => break,
+                        }
+                    }
+                }
+            }
+            Some(ref mut at) => {
+                *at -= 1;
+                assert_eq!(emails, pages[*at], "back one page: sorted by {sort}, descending {desc}");
+                match list.previous {
+                    Some(previous) => cursor = Some(("query[before]", previous)),
+                    None => {
+                        assert_eq!(*at, 0, "the first page has no previous page");
+                        break;
+                    }
+                }
+            }
         }
     }
-    emails
+    pages.concat()
 }
 
 #[sqlx::test]
@@ -302,6 +336,14 @@ async fn the_staff_export_is_the_list_in_its_order_for_every_sort(db: PgPool) {
     assert!(b_admin.sign_in("admin@b.test", PASSWORD).await.status.is_success());
     let theirs = rows(&download(&mut b_admin, "/export/users.csv").await);
     assert!(theirs[1..].iter().all(|r| !r[1].ends_with("@a.test")), "{theirs:?}");
+    // A page cursor is a user of the caller's own scope: one of A's is not found for B, nor one
+    // of S for the manager in D.
+    let a_user = world.actor_ids["owner"].to_string();
+    let res = b_admin.call("users", &[("query[q]", ""), ("query[status]", ""), ("query[sort]", ""), ("query[desc]", "false"), ("query[page]", "2"), ("query[size]", "10"), ("query[after]", &a_user)]).await;
+    assert_eq!(res.error(), roster::error::AppError::NotFound);
+    let in_s = world.user(world.a, world.companies["S"], "owner", "far@a.test", "active").await.to_string();
+    let res = actors.get(BuiltinRole::CommonManager).call("users", &[("query[q]", ""), ("query[status]", ""), ("query[sort]", ""), ("query[desc]", "false"), ("query[page]", "1"), ("query[size]", "10"), ("query[before]", &in_s)]).await;
+    assert_eq!(res.error(), roster::error::AppError::NotFound);
 }
 
 #[sqlx::test]

@@ -408,6 +408,8 @@ pub async fn list_users(ApiQuery(params): ApiQuery<UserParams>) -> Result<Json<S
         desc: false,
         page,
         size,
+        after: None,
+        before: None,
     };
     let mut conn = state.db.acquire().await?;
     let list = people::list(&mut conn, &allowed, &query).await?;

@@ -30,36 +30,79 @@ pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, UsersView>, que
     let status = UserStatus::parse(&query.status).filter(|s| *s != UserStatus::Removed).map(|s| s.as_str());
     let search = like(&query.q);
     let company = query.company.unwrap_or(top);
-    let rows = sqlx::query!(
+    let sort = query.sort_key();
+    // Pages follow each other by keyset: after (or before) a user of the page next to it, whose
+    // place in the order is read here, in the caller's scope.
+    let (cursor, backward) = match (query.after, query.before) {
+        (Some(id), _) => (Some(id), false),
+        (None, Some(id)) => (Some(id), true),
+        (None, None) => (None, false),
+    };
+    let at = match cursor {
+        Some(id) => Some(
+            sqlx::query!(
+                r#"SELECT k.sort_key AS "sort_key!", k.name_key AS "name_key!"
+                     FROM users u
+                     JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
+                     JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
+                     CROSS JOIN LATERAL (SELECT
+                         CASE $4 WHEN 'email' THEN lower(u.email)
+                                 WHEN 'role' THEN lpad(r.rank::text, 10, '0')
+                                 WHEN 'company' THEN lower(c.name)
+                                 WHEN 'status' THEN u.status
+                                 WHEN 'last_sign_in' THEN coalesce(to_char(u.last_sign_in_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '')
+                                 ELSE lower(u.display_name) END AS sort_key,
+                         lower(u.display_name) AS name_key) k
+                    WHERE u.account_id = $1 AND u.kind = 'staff' AND c.path @> ARRAY[$2::bigint] AND u.id = $3"#,
+                staff.account_id(),
+                top,
+                id,
+                sort
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|r| (r.sort_key, r.name_key, id))
+            .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let mut rows = sqlx::query!(
         r#"SELECT u.id, u.display_name, u.email, u.region, u.status, u.last_sign_in_at,
                   r.name AS role_name, c.name AS company_name,
                   (SELECT max(t.expires_at) FROM one_time_tokens t
                     WHERE t.user_id = u.id AND t.purpose = 'invitation' AND t.used_at IS NULL
-                      AND t.revoked_at IS NULL) AS invitation_expires_at,
-                  count(*) OVER () AS "total!"
+                      AND t.revoked_at IS NULL) AS invitation_expires_at
              FROM users u
              JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
              JOIN roles r ON r.account_id = u.account_id AND r.id = u.role_id
+             CROSS JOIN LATERAL (SELECT
+                 CASE $8 WHEN 'email' THEN lower(u.email)
+                         WHEN 'role' THEN lpad(r.rank::text, 10, '0')
+                         WHEN 'company' THEN lower(c.name)
+                         WHEN 'status' THEN u.status
+                         WHEN 'last_sign_in' THEN coalesce(to_char(u.last_sign_in_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '')
+                         ELSE lower(u.display_name) END AS sort_key,
+                 lower(u.display_name) AS name_key) k
             WHERE u.account_id = $1 AND u.kind = 'staff'
               AND c.path @> ARRAY[$2::bigint] AND c.path @> ARRAY[$3::bigint]
               AND CASE WHEN $4::text IS NULL THEN u.status IN ('active', 'invited') ELSE u.status = $4 END
               AND ($5::bigint IS NULL OR u.role_id = $5)
               AND ($6::text IS NULL OR lower(u.display_name) LIKE $6 OR lower(u.email) LIKE $6)
+              AND ($9::text IS NULL OR CASE
+                    WHEN NOT $7 AND NOT $12 THEN (k.sort_key, k.name_key, u.id) > ($9, $10, $11)
+                    WHEN $7 AND NOT $12 THEN k.sort_key < $9 OR (k.sort_key = $9 AND (k.name_key, u.id) > ($10, $11))
+                    WHEN NOT $7 AND $12 THEN (k.sort_key, k.name_key, u.id) < ($9, $10, $11)
+                    ELSE k.sort_key > $9 OR (k.sort_key = $9 AND (k.name_key, u.id) < ($10, $11)) END)
             ORDER BY
-              CASE WHEN NOT $7 AND $8 = 'name' THEN lower(u.display_name) END ASC,
-              CASE WHEN $7 AND $8 = 'name' THEN lower(u.display_name) END DESC,
-              CASE WHEN NOT $7 AND $8 = 'email' THEN lower(u.email) END ASC,
-              CASE WHEN $7 AND $8 = 'email' THEN lower(u.email) END DESC,
-              CASE WHEN NOT $7 AND $8 = 'role' THEN r.rank END ASC,
-              CASE WHEN $7 AND $8 = 'role' THEN r.rank END DESC,
-              CASE WHEN NOT $7 AND $8 = 'company' THEN lower(c.name) END ASC,
-              CASE WHEN $7 AND $8 = 'company' THEN lower(c.name) END DESC,
-              CASE WHEN NOT $7 AND $8 = 'status' THEN u.status END ASC,
-              CASE WHEN $7 AND $8 = 'status' THEN u.status END DESC,
-              CASE WHEN NOT $7 AND $8 = 'last_sign_in' THEN u.last_sign_in_at END ASC NULLS FIRST,
-              CASE WHEN $7 AND $8 = 'last_sign_in' THEN u.last_sign_in_at END DESC NULLS LAST,
-              lower(u.display_name), u.id
-            LIMIT $9 OFFSET $10"#,
+              CASE WHEN NOT $7 AND NOT $12 THEN k.sort_key END ASC,
+              CASE WHEN $7 AND NOT $12 THEN k.sort_key END DESC,
+              CASE WHEN NOT $7 AND $12 THEN k.sort_key END DESC,
+              CASE WHEN $7 AND $12 THEN k.sort_key END ASC,
+              CASE WHEN NOT $12 THEN k.name_key END ASC,
+              CASE WHEN $12 THEN k.name_key END DESC,
+              CASE WHEN NOT $12 THEN u.id END ASC,
+              CASE WHEN $12 THEN u.id END DESC
+            LIMIT $13 OFFSET $14"#,
         staff.account_id(),
         top,
         company,
@@ -67,13 +110,45 @@ pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, UsersView>, que
         query.role,
         search,
         query.desc,
-        query.sort_key(),
-        page_size,
-        (page - 1) * page_size
+        sort,
+        at.as_ref().map(|a| a.0.clone()),
+        at.as_ref().map(|a| a.1.clone()),
+        at.as_ref().map(|a| a.2),
+        backward,
+        page_size + 1,
+        // A page asked for by number alone (a typed address, the REST API) skips to it.
+        if cursor.is_none() { (page - 1) * page_size } else { 0 }
     )
     .fetch_all(&mut *conn)
     .await?;
-    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    if backward {
+        rows.reverse();
+    }
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!"
+             FROM users u
+             JOIN companies c ON c.account_id = u.account_id AND c.id = u.company_id
+            WHERE u.account_id = $1 AND u.kind = 'staff'
+              AND c.path @> ARRAY[$2::bigint] AND c.path @> ARRAY[$3::bigint]
+              AND CASE WHEN $4::text IS NULL THEN u.status IN ('active', 'invited') ELSE u.status = $4 END
+              AND ($5::bigint IS NULL OR u.role_id = $5)
+              AND ($6::text IS NULL OR lower(u.display_name) LIKE $6 OR lower(u.email) LIKE $6)"#,
+        staff.account_id(),
+        top,
+        company,
+        status,
+        query.role,
+        search
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    // Going back, there is a next page (the one we came from) and a previous one when more
+    // came back; going forward, the reverse.
+    let (has_previous, has_next) = if backward { (more, true) } else { (cursor.is_some() || page > 1, more) };
+    let previous = if has_previous { rows.first().map(|r| r.id) } else { None };
+    let next = if has_next { rows.last().map(|r| r.id) } else { None };
     let users = rows
         .into_iter()
         .map(|r| UserListItem {
@@ -90,7 +165,7 @@ pub async fn list(conn: &mut PgConnection, allowed: &Allowed<'_, UsersView>, que
         .collect();
     let roles = all_choices(&mut *conn, staff).await?;
     let companies = choices(&mut *conn, staff).await?;
-    Ok(UserList { users, total, page, page_size, can_manage: staff.holds(Permission::UsersManage), roles, companies })
+    Ok(UserList { users, total, page, page_size, previous, next, can_manage: staff.holds(Permission::UsersManage), roles, companies })
 }
 
 pub async fn detail(conn: &mut PgConnection, allowed: &Allowed<'_, UsersView>, id: i64) -> Result<UserDetail, AppError> {
