@@ -40,7 +40,6 @@ const STALE_AFTER: Duration = Duration::seconds(120);
 struct Job {
     id: i64,
     file_name: String,
-    content: Vec<u8>,
     headers: Vec<String>,
     row_count: i64,
     settings: Option<ImportSettings>,
@@ -57,7 +56,6 @@ struct Job {
 struct JobRow {
     id: i64,
     file_name: String,
-    content: Vec<u8>,
     headers: Vec<String>,
     row_count: i64,
     settings: Option<Value>,
@@ -81,7 +79,7 @@ async fn job(conn: &mut PgConnection, staff: &Staff, id: i64, now: DateTime<Utc>
     let row = if lock {
         sqlx::query_as!(
             JobRow,
-            "SELECT id, file_name, content, headers, row_count, settings, status, message, to_create, to_update, to_skip, errors,
+            "SELECT id, file_name, headers, row_count, settings, status, message, to_create, to_update, to_skip, errors,
                     changed, done, total, heartbeat_at, created_at, finished_at
                FROM import_jobs WHERE account_id = $1 AND id = $2 AND created_by = $3 FOR UPDATE",
             staff.account_id(),
@@ -93,7 +91,7 @@ async fn job(conn: &mut PgConnection, staff: &Staff, id: i64, now: DateTime<Utc>
     } else {
         sqlx::query_as!(
             JobRow,
-            "SELECT id, file_name, content, headers, row_count, settings, status, message, to_create, to_update, to_skip, errors,
+            "SELECT id, file_name, headers, row_count, settings, status, message, to_create, to_update, to_skip, errors,
                     changed, done, total, heartbeat_at, created_at, finished_at
                FROM import_jobs WHERE account_id = $1 AND id = $2 AND created_by = $3",
             staff.account_id(),
@@ -111,7 +109,6 @@ async fn job(conn: &mut PgConnection, staff: &Staff, id: i64, now: DateTime<Utc>
     Ok(Job {
         id: row.id,
         file_name: row.file_name,
-        content: row.content,
         headers: row.headers,
         row_count: row.row_count,
         settings: row.settings.and_then(|s| serde_json::from_value(s).ok()),
@@ -127,6 +124,12 @@ async fn job(conn: &mut PgConnection, staff: &Staff, id: i64, now: DateTime<Utc>
         created_at: row.created_at,
         finished_at: row.finished_at,
     })
+}
+
+/// The job's file as uploaded: read only by what reads its rows (the page polls the job without
+/// it).
+async fn content(conn: &mut PgConnection, job: &Job) -> Result<Vec<u8>, AppError> {
+    Ok(sqlx::query_scalar!("SELECT content FROM import_jobs WHERE id = $1", job.id).fetch_one(conn).await?)
 }
 
 /// Keeps an uploaded file as a new job of the caller: read, with its columns matched to the
@@ -296,7 +299,7 @@ pub async fn check(
             _ => "This file could not be read. Save it as CSV UTF-8 and upload it again.".into(),
         }));
     }
-    let table = parse::read(&job.content).map_err(|why| AppError::Refused(why.0))?;
+    let table = parse::read(&content(&mut *conn, &job).await?).map_err(|why| AppError::Refused(why.0))?;
     let room = room(&mut *conn, staff.account_id(), false).await?;
     let plan = plan(&mut *conn, staff, settings, &table, job.id, room).await?;
     save_rows(&mut *conn, staff.account_id(), job.id, &plan.rows).await?;
@@ -429,7 +432,7 @@ async fn import(state: &AppState, staff: &Staff, id: i64) -> Result<(), AppError
     let room = room(&mut tx, account_id, true).await?;
     let job = job(&mut tx, staff, id, now, false).await?;
     let settings = job.settings.clone().unwrap_or_default();
-    let table = parse::read(&job.content).map_err(|why| AppError::Refused(why.0))?;
+    let table = parse::read(&content(&mut tx, &job).await?).map_err(|why| AppError::Refused(why.0))?;
     let plan = plan(&mut tx, staff, &settings, &table, job.id, room).await?;
 
     // What changed since the dry run.
@@ -621,7 +624,7 @@ pub async fn error_rows(conn: &mut PgConnection, allowed: &Allowed<'_, Customers
     .into_iter()
     .map(|r| (r.line, (r.field, r.message)))
     .collect();
-    let table = parse::read(&job.content).map_err(|why| AppError::Refused(why.0))?;
+    let table = parse::read(&content(&mut *conn, &job).await?).map_err(|why| AppError::Refused(why.0))?;
     let mut csv = CsvWriter::new();
     csv.row(table.header.iter().map(String::as_str).chain(["Error"]));
     for record in &table.records {
