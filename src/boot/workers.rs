@@ -54,7 +54,8 @@ pub fn spawn(state: &AppState) {
 
 /// Deletes what has expired, each by the module that owns it: sessions at once, sign-in
 /// counters after a day, single-use links a month after they stopped working (until then
-/// their page can still say why), sign-up requests and rate counters after a day.
+/// their page can still say why), sign-up requests and rate counters after a day, import
+/// jobs and their files after a month.
 pub async fn clean_up(state: &AppState) -> Result<(), crate::error::AppError> {
     let now = state.clock.now();
     crate::server::session::clean_up(state, now).await?;
@@ -62,5 +63,6 @@ pub async fn clean_up(state: &AppState) -> Result<(), crate::error::AppError> {
     crate::auth::ssr::throttle::clean_up(&state.db, now).await?;
     crate::services::links::clean_up(&state.db, now).await?;
     crate::services::webhooks::ssr::clean_up(&state.db, now).await?;
+    crate::imports::ssr::clean_up(&state.db, now).await?;
     Ok(())
 }

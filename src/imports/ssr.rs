@@ -643,6 +643,22 @@ pub async fn error_rows(conn: &mut PgConnection, allowed: &Allowed<'_, Customers
     Ok((format!("{stem} - errors.csv"), csv.take().to_vec()))
 }
 
+/// How long an import's file and outcomes are kept after it was uploaded.
+pub const KEPT_FOR: Duration = Duration::days(30);
+
+/// Deletes jobs uploaded more than [`KEPT_FOR`] ago, with their files and rows; a job that is
+/// importing right now stays.
+pub async fn clean_up(db: &sqlx::PgPool, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!(
+        "DELETE FROM import_jobs WHERE created_at < $1 AND NOT (status = 'running' AND heartbeat_at > $2)",
+        now - KEPT_FOR,
+        now - STALE_AFTER
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 // ---- Deciding the rows --------------------------------------------------------------------
 
 /// Where a new customer goes in the tree.

@@ -573,3 +573,19 @@ async fn the_upload_route_takes_50_mb_and_no_more(db: sqlx::PgPool) {
     let id = upload(admin, "two-mb.csv", &big).await;
     assert_eq!(job(admin, id).await.status, ImportStatus::Uploaded);
 }
+
+#[sqlx::test]
+async fn import_jobs_and_their_files_go_after_a_month(db: sqlx::PgPool) {
+    let app = TestApp::new(db);
+    let (_world, mut actors) = World::build(&app).await.split();
+    let admin = actors.admin();
+    let old = upload(admin, "old.csv", b"Title\nOld\n").await;
+    checked(admin, old, &[]).await;
+    app.advance(chrono::Duration::days(20));
+    let recent = upload(admin, "recent.csv", b"Title\nRecent\n").await;
+    app.advance(chrono::Duration::days(11));
+    roster::boot::workers::clean_up(&app.state).await.unwrap();
+    assert_eq!(admin.call("import_job", &[("id", &old.to_string())]).await.error(), AppError::NotFound);
+    assert_eq!(app.count(&format!("SELECT count(*) FROM import_rows WHERE job_id = {old}")).await, 0);
+    assert_eq!(job(admin, recent).await.status, ImportStatus::Uploaded, "uploaded 11 days ago: kept");
+}
