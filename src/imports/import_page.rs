@@ -83,16 +83,20 @@ pub fn ImportJobPage() -> impl IntoView {
     let tick = RwSignal::new(0u64);
     let running = RwSignal::new(false);
     let job = Resource::new(move || (id(), refresh.get(), tick.get()), |(id, _, _)| load_import(id));
-    // While it imports, the page reads the job again every second.
+    // While it imports, the page reads the job again every second; the timer stops with the
+    // page (a timer left running would touch the page's signals after they are gone).
     Effect::new(move |_| {
-        let _ = set_interval_with_handle(
+        let timer = set_interval_with_handle(
             move || {
-                if running.get_untracked() {
-                    tick.update(|n| *n += 1);
+                if running.try_get_untracked().unwrap_or(false) {
+                    tick.try_update(|n| *n += 1);
                 }
             },
             std::time::Duration::from_secs(1),
         );
+        if let Ok(timer) = timer {
+            on_cleanup(move || timer.clear());
+        }
     });
     let check = ServerAction::<CheckImport>::new();
     let start = ServerAction::<StartImport>::new();
