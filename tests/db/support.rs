@@ -185,26 +185,32 @@ impl<'a> Client<'a> {
     }
 
     pub async fn post_raw(&mut self, endpoint: &str, body: Vec<u8>) -> Response {
-        let mut request = Request::post(format!("/api/{endpoint}"))
+        let request = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
             .header(header::HOST, "roster.test");
+        let response = self.send(request, Body::from(body)).await;
+        for value in response.headers.get_all(header::SET_COOKIE) {
+            let pair = value.to_str().unwrap().split(';').next().unwrap().to_owned();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+        response
+    }
+
+    /// Sends `request` with this client's cookie, headers and address, and reads the answer.
+    async fn send(&self, mut request: axum::http::request::Builder, body: Body) -> Response {
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
         }
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
-        let mut request = request.body(Body::from(body)).unwrap();
+        let mut request = request.body(body).unwrap();
         request.extensions_mut().insert(ConnectInfo(self.ip));
         let response = self.app.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
-        for value in headers.get_all(header::SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap().to_owned();
-            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
-        }
         Response { status, headers, body }
     }
 
@@ -227,22 +233,10 @@ impl<'a> Client<'a> {
         .into_bytes();
         body.extend_from_slice(content);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let mut request = Request::post(path)
+        let request = Request::post(path)
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
             .header(header::HOST, "roster.test");
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        for (name, value) in &self.headers {
-            request = request.header(name, value);
-        }
-        let mut request = request.body(Body::from(body)).unwrap();
-        request.extensions_mut().insert(ConnectInfo(self.ip));
-        let response = self.app.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
-        Response { status, headers, body }
+        self.send(request, Body::from(body)).await
     }
 
     /// Another client with this one's session (the same person in another tab).
