@@ -243,3 +243,60 @@ test('a customer user whose type grants it adds a colleague; without it the scre
   await screenshot(visitor, 'portal-sub-customers');
   await context.close();
 });
+
+test('import customer users from a file: dry run, e-mailed activation links, one activates', async ({ page, browser }) => {
+  const usersTab = await businessWithCustomer(page, 'import');
+  await page.getByRole('link', { name: 'Import CSV' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import customer users' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'What the file holds' }).getByRole('link', { name: 'Customer users' })).toHaveAttribute('aria-current', 'page');
+  await hydrated(page);
+  await expectAccessible(page);
+
+  const noor = uniqueEmail('noor');
+  const bram = uniqueEmail('bram');
+  const lines = [
+    'Customer,First name,Last name,E-mail,Phone',
+    `Sunfield Farm,Noor,Visser,${noor},+31 20 123 4567`,
+    `sunfield farm,Bram,de Wit,${bram},`,
+    `Nowhere BV,Nina,Nobody,${uniqueEmail('nina')},`,
+    'Sunfield Farm,Bad,Mail,not-an-address,',
+  ];
+  await page.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n'), 'utf8') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Import people.csv' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByLabel('Customer', { exact: true })).toHaveValue('0');
+  await expect(page.getByLabel('E-mail', { exact: true })).toHaveValue('3');
+  await expect(page.getByLabel('Description', { exact: true })).toHaveValue('');
+  await expect(page.getByRole('checkbox', { name: 'E-mail each new user their activation link' })).toBeChecked();
+  await expectAccessible(page);
+  await screenshot(page, 'import-users-columns');
+
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByRole('link', { name: 'Create (2)' })).toBeVisible();
+  await page.getByRole('link', { name: 'Errors (2)' }).click();
+  const fileRows = page.getByRole('table', { name: 'Rows of the file' });
+  await expect(fileRows.getByRole('row', { name: /not-an-address/ })).toContainText('E-mail');
+  await expect(fileRows.getByRole('row', { name: /nina/ })).toContainText('No customer you manage is called “Nowhere BV”.');
+  await hydrated(page);
+  await expectAccessible(page);
+  await screenshot(page, 'import-users-dry-run');
+
+  await page.getByLabel('Import the valid rows only').check();
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await page.getByRole('button', { name: 'Import 2 users' }).click();
+  await expect(page.getByText('Imported: 2 customer users added (each was e-mailed an activation link), 0 updated, 0 rows skipped, 2 rows with errors not imported.'))
+    .toBeVisible({ timeout: 30_000 });
+  await hydrated(page);
+  await expectAccessible(page);
+  await screenshot(page, 'import-users-done');
+
+  // Each new user has their link by e-mail; Noor activates with hers.
+  const mail = await readMail(noor, /Activate your .* account for Sunfield Farm/);
+  await readMail(bram, /Activate your .* account for Sunfield Farm/);
+  const { context } = await activateElsewhere(browser, linkIn(mail.text, '/activate?token='));
+  await context.close();
+  await page.goto(usersTab);
+  await expect(page.getByRole('row', { name: /Noor Visser/ })).toContainText('Active');
+  await expect(page.getByRole('row', { name: /Bram de Wit/ })).toContainText('Awaiting activation');
+});

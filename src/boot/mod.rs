@@ -53,7 +53,12 @@ pub fn router(state: AppState) -> Router {
         .route("/export/customer-users.csv", get(crate::customer_users::ssr::download))
         .route(
             "/import/customers",
-            axum::routing::post(crate::imports::ssr::upload_route)
+            axum::routing::post(crate::imports::ssr::upload_customers_route)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::imports::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/import/customer-users",
+            axum::routing::post(crate::imports::ssr::upload_customer_users_route)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::imports::UPLOAD_LIMIT)),
         )
         .route("/import/{id}/errors.csv", get(crate::imports::ssr::errors_route))

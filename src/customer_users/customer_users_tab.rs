@@ -72,6 +72,7 @@ pub fn CustomerUsersTab(customer_id: i64) -> impl IntoView {
                                 <p class="list-total">{match list.rows.len() { 1 => "1 customer user".to_owned(), n => format!("{n} customer users") }}</p>
                                 <a class="btn btn-secondary" href=format!("/export/customer-users.csv?customer={customer_id}") download="" rel="external">"Export CSV"</a>
                                 {manage.then(|| view! {
+                                    <a class="btn btn-secondary" href="/customers/import?kind=customer-users">"Import CSV"</a>
                                     <button type="button" class="btn btn-primary" on:click=move |_| add_open.set(true)>"Add customer user"</button>
                                 })}
                             </div>

@@ -3,7 +3,7 @@
 //! result and the error rows to download.
 
 use super::{
-    load_import, load_import_rows, recent_imports, CheckImport, Existing, ImportField, ImportStatus, ImportSummary, ImportView, Mode, Outcome,
+    load_import, load_import_rows, recent_imports, CheckImport, Existing, ImportKind, ImportStatus, ImportSummary, ImportView, Mode, Outcome,
     RowPage, StartImport, Totals,
 };
 use crate::ui::{action_error, format_time, on_success, server_field_of, FormAlert, LinkTabs, Loaded, PageHeader, Pager, SubmitButton};
@@ -13,22 +13,42 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 type Recent = Vec<ImportSummary>;
 
-/// `/customers/import`: upload a file.
+/// `/customers/import`: upload a file of customers, or (`?kind=customer-users`) of customer users.
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    let recent = Resource::new(|| (), |_| recent_imports());
+    let query = use_query_map();
+    let kind = move || ImportKind::from_page(&query.read().get("kind").unwrap_or_default());
+    let recent = Resource::new(kind, |kind| recent_imports(kind.key().to_owned()));
+    let tabs = move || {
+        let current = kind();
+        let tabs: Vec<(String, String, bool)> = [(ImportKind::Customers, "Customers"), (ImportKind::CustomerUsers, "Customer users")]
+            .into_iter()
+            .map(|(k, label)| (label.to_owned(), k.page_path().to_owned(), k == current))
+            .collect();
+        view! { <LinkTabs label="What the file holds" tabs/> }
+    };
+    let hint = move || match kind() {
+        ImportKind::Customers => "UTF-8 (with or without a byte order mark), separated by commas or semicolons, up to 50 MB. \
+             The first line names the columns; a file exported from Customers imports as it is.",
+        ImportKind::CustomerUsers => "UTF-8 (with or without a byte order mark), separated by commas or semicolons, up to 50 MB. \
+             One person per line: e-mail, first and last name and the title of their customer, phone and description if you have them. \
+             A file exported from a customer's Users tab imports as it is.",
+    };
+    let description = move || match kind() {
+        ImportKind::Customers => "Add customers from a spreadsheet. Nothing is written until you have seen what each row will do.",
+        ImportKind::CustomerUsers => {
+            "Add the people who sign in for your customers from a spreadsheet. Nothing is written until you have seen what each row will do."
+        }
+    };
     view! {
-        <Title text="Import customers"/>
-        <PageHeader title="Import customers"
-            description="Add customers from a spreadsheet. Nothing is written until you have seen what each row will do."/>
+        <Title text=move || kind().title().to_owned()/>
+        {move || view! { <PageHeader title=kind().title() description=description()/> }}
+        {tabs}
         <section class="card">
-            <form class="form" method="post" action="/import/customers" enctype="multipart/form-data">
+            <form class="form" method="post" action=move || kind().upload_path() enctype="multipart/form-data">
                 <div class="field">
                     <label for="import-file">"CSV file"</label>
-                    <p class="field-hint" id="import-file-hint">
-                        "UTF-8 (with or without a byte order mark), separated by commas or semicolons, up to 50 MB. \
-                         The first line names the columns; a file exported from Customers imports as it is."
-                    </p>
+                    <p class="field-hint" id="import-file-hint">{hint}</p>
                     <input id="import-file" type="file" name="file" accept=".csv,text/csv" required=true aria-describedby="import-file-hint"/>
                 </div>
                 <div class="form-actions">
@@ -106,13 +126,14 @@ pub fn ImportJobPage() -> impl IntoView {
         refresh.update(|n| *n += 1);
     });
     view! {
-        <Title text="Import customers"/>
         <Loaded resource=job view=move |job: ImportView| {
             running.set(job.status == ImportStatus::Running);
+            let kind = job.settings.kind;
             view! {
+                <Title text=kind.title()/>
                 <PageHeader title=format!("Import {}", job.file_name)
                     description=format!("{} rows · uploaded {}", job.rows, format_time(&job.created_at))>
-                    <a class="btn btn-secondary" href="/customers/import">"Upload another file"</a>
+                    <a class="btn btn-secondary" href=kind.page_path()>"Upload another file"</a>
                 </PageHeader>
                 <p class="import-status">"Status: "<StatusBadge status=job.status/></p>
                 <JobBody job check start/>
@@ -130,7 +151,7 @@ fn JobBody(job: ImportView, check: ServerAction<CheckImport>, start: ServerActio
     match job.status {
         ImportStatus::Unreadable => view! {
             {message}
-            <p><a href="/customers/import">"Upload the file again"</a>" once it is saved as CSV UTF-8."</p>
+            <p><a href=job.settings.kind.page_path()>"Upload the file again"</a>" once it is saved as CSV UTF-8."</p>
         }
         .into_any(),
         ImportStatus::Running => view! { <Progress done=job.done total=job.total/> }.into_any(),
@@ -162,12 +183,22 @@ fn Progress(done: i64, total: i64) -> impl IntoView {
 #[component]
 fn Result(job: ImportView) -> impl IntoView {
     let t = job.totals;
+    let summary = match job.settings.kind {
+        ImportKind::Customers => {
+            format!("Imported: {} customers created, {} updated, {} rows skipped, {} rows with errors not imported.", t.create, t.update, t.skip, t.error)
+        }
+        ImportKind::CustomerUsers => format!(
+            "Imported: {} customer users added ({}), {} updated, {} rows skipped, {} rows with errors not imported.",
+            t.create,
+            if job.settings.send_activation { "each was e-mailed an activation link" } else { "no activation e-mails sent: send the links from each customer's Users tab" },
+            t.update,
+            t.skip,
+            t.error
+        ),
+    };
     view! {
         <div class="alert alert-success" role="status">
-            {format!(
-                "Imported: {} customers created, {} updated, {} rows skipped, {} rows with errors not imported.",
-                t.create, t.update, t.skip, t.error
-            )}
+            {summary}
             " "<a href="/customers">"See the customers"</a>
         </div>
         {(job.changed > 0).then(|| view! {
@@ -233,7 +264,7 @@ fn SettingsForm(job: ImportView, check: ServerAction<CheckImport>) -> impl IntoV
                     <caption>"Which column of your file fills each field"</caption>
                     <thead><tr><th scope="col">"Field"</th><th scope="col">"Column in your file"</th></tr></thead>
                     <tbody>
-                        {ImportField::ALL.iter().enumerate().map(|(i, field)| {
+                        {s.kind.fields().iter().enumerate().map(|(i, field)| {
                             let id = format!("column-{i}");
                             view! {
                                 <tr>
@@ -245,17 +276,37 @@ fn SettingsForm(job: ImportView, check: ServerAction<CheckImport>) -> impl IntoV
                     </tbody>
                 </table>
                 {move || columns_error.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-                <div class="import-settings">
-                    {select("import-type", "customer_type_id", "Customer type of new customers", types, s.customer_type_id.to_string())}
-                    {select("import-owner", "owner_company_id", "Owner company of new customers", companies, s.owner_company_id.to_string())}
-                    {select("import-group", "group_id", "Add every imported customer to the group", groups, s.group_id.map(|g| g.to_string()).unwrap_or_default())}
-                </div>
-                <fieldset class="choices">
-                    <legend>"When a customer with the row's title exists"</legend>
-                    {radio("existing", "skip", "Skip the row", s.existing == Existing::Skip, false)}
-                    {radio("existing", "update", "Update the customer with the row's values", s.existing == Existing::Update, !job.can_update)}
-                    {move || existing_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
-                </fieldset>
+                {match s.kind {
+                    ImportKind::Customers => view! {
+                        <div class="import-settings">
+                            {select("import-type", "customer_type_id", "Customer type of new customers", types, s.customer_type_id.to_string())}
+                            {select("import-owner", "owner_company_id", "Owner company of new customers", companies, s.owner_company_id.to_string())}
+                            {select("import-group", "group_id", "Add every imported customer to the group", groups, s.group_id.map(|g| g.to_string()).unwrap_or_default())}
+                        </div>
+                        <fieldset class="choices">
+                            <legend>"When a customer with the row's title exists"</legend>
+                            {radio("existing", "skip", "Skip the row", s.existing == Existing::Skip, false)}
+                            {radio("existing", "update", "Update the customer with the row's values", s.existing == Existing::Update, !job.can_update)}
+                            {move || existing_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                        </fieldset>
+                    }.into_any(),
+                    ImportKind::CustomerUsers => view! {
+                        <fieldset class="choices">
+                            <legend>"New users"</legend>
+                            <label class="choice" for="send-activation">
+                                <input type="checkbox" id="send-activation" name="send_activation" value="on" checked=s.send_activation/>
+                                "E-mail each new user their activation link"
+                            </label>
+                            <p class="field-hint">"Without it the users wait, awaiting activation, until you send their links from the customer's Users tab."</p>
+                        </fieldset>
+                        <fieldset class="choices">
+                            <legend>"When a user of the row's customer has the row's e-mail"</legend>
+                            {radio("existing", "skip", "Skip the row", s.existing == Existing::Skip, false)}
+                            {radio("existing", "update", "Update their name, phone and description", s.existing == Existing::Update, false)}
+                            {move || existing_error.get().map(|m| view! { <p class="field-error">{m}</p> })}
+                        </fieldset>
+                    }.into_any(),
+                }}
                 <fieldset class="choices">
                     <legend>"When some rows have errors"</legend>
                     {radio("mode", "all_or_nothing", "Import nothing (all or nothing)", s.mode == Mode::AllOrNothing, false)}
@@ -302,6 +353,7 @@ fn DryRun(job: ImportView, start: ServerAction<StartImport>) -> impl IntoView {
     let start_error = action_error(start.value());
     let done = job.status == ImportStatus::Done;
     let heading = if done { "What each row did" } else { "What the import will do" };
+    let kind = job.settings.kind;
     view! {
         <section class="card">
             <h2>{heading}</h2>
@@ -329,7 +381,7 @@ fn DryRun(job: ImportView, start: ServerAction<StartImport>) -> impl IntoView {
                     {if blocked {
                         view! { <button type="submit" class="btn btn-primary" disabled=true>"Import"</button> }.into_any()
                     } else {
-                        view! { <SubmitButton label=format!("Import {} customers", create + update) pending=start.pending() pending_label="Starting…"/> }.into_any()
+                        view! { <SubmitButton label=format!("Import {} {}", create + update, kind.plural()) pending=start.pending() pending_label="Starting…"/> }.into_any()
                     }}
                 </ActionForm>
             })}
@@ -345,7 +397,7 @@ fn DryRun(job: ImportView, start: ServerAction<StartImport>) -> impl IntoView {
                     <table class="table">
                         <caption class="visually-hidden">"Rows of the file"</caption>
                         <thead><tr>
-                            <th scope="col">"Line"</th><th scope="col">"Title"</th><th scope="col">"What happens"</th>
+                            <th scope="col">"Line"</th><th scope="col">{kind.record_label()}</th><th scope="col">"What happens"</th>
                             <th scope="col">"Field"</th><th scope="col">"Reason"</th>
                         </tr></thead>
                         <tbody>

@@ -1,7 +1,7 @@
-//! Importing customers from a CSV file (issue 13): upload, map the columns, a dry run that says
-//! per row what will happen, then the import itself as a job whose state is in PostgreSQL (a
-//! progress bar that survives a reload and shows from any instance). Rows go in through the
-//! customers' own validation, scope and plan limits, each with its audit row.
+//! Importing customers, or customer users, from a CSV file (issue 13): upload, map the columns,
+//! a dry run that says per row what will happen, then the import itself as a job whose state is
+//! in PostgreSQL (a progress bar that survives a reload and shows from any instance). Rows go in
+//! through the records' own validation, scope and plan limits, each with its audit row.
 
 mod api;
 mod import_page;
@@ -21,8 +21,82 @@ pub const UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
 /// Rows of the dry run shown per page.
 pub const ROWS_PER_PAGE: i64 = 50;
 
+/// What a file holds: customers, or the people who sign in for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportKind {
+    #[default]
+    Customers,
+    CustomerUsers,
+}
+
+impl ImportKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Customers => "customers",
+            Self::CustomerUsers => "customer_users",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [Self::Customers, Self::CustomerUsers].into_iter().find(|k| k.key() == key)
+    }
+
+    /// The fields a column can fill, in the order [`ImportSettings::columns`] follows.
+    pub fn fields(self) -> &'static [ImportField] {
+        match self {
+            Self::Customers => &ImportField::ALL,
+            Self::CustomerUsers => &ImportField::USER_FIELDS,
+        }
+    }
+
+    /// What the page calls one row's record.
+    pub fn record_label(self) -> &'static str {
+        match self {
+            Self::Customers => "Title",
+            Self::CustomerUsers => "E-mail",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Customers => "Import customers",
+            Self::CustomerUsers => "Import customer users",
+        }
+    }
+
+    /// The page that uploads files of this kind.
+    pub fn page_path(self) -> &'static str {
+        match self {
+            Self::Customers => "/customers/import",
+            Self::CustomerUsers => "/customers/import?kind=customer-users",
+        }
+    }
+
+    /// The kind the import page's `kind` parameter names (customers without one).
+    pub fn from_page(kind: &str) -> Self {
+        if kind == "customer-users" { Self::CustomerUsers } else { Self::Customers }
+    }
+
+    /// What the import button and the result count.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Self::Customers => "customers",
+            Self::CustomerUsers => "users",
+        }
+    }
+
+    /// The upload route.
+    pub fn upload_path(self) -> &'static str {
+        match self {
+            Self::Customers => "/import/customers",
+            Self::CustomerUsers => "/import/customer-users",
+        }
+    }
+}
+
 /// What a column of the file can fill: the customer's fields and placement, as the customer
-/// export names them (so an exported file maps itself).
+/// export names them (so an exported file maps itself), and a customer user's, as their export
+/// names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImportField {
     Title,
@@ -40,6 +114,10 @@ pub enum ImportField {
     OwnerCompany,
     ParentCustomer,
     Groups,
+    /// The title of a customer user's customer.
+    Customer,
+    FirstName,
+    LastName,
 }
 
 impl ImportField {
@@ -61,6 +139,9 @@ impl ImportField {
         Self::Groups,
     ];
 
+    /// A customer user's fields, in the order of their export.
+    pub const USER_FIELDS: [ImportField; 6] = [Self::Customer, Self::FirstName, Self::LastName, Self::Email, Self::Phone, Self::Description];
+
     /// The field's name, as the export's header and the form's labels say it.
     pub fn label(self) -> &'static str {
         match self {
@@ -79,6 +160,9 @@ impl ImportField {
             Self::OwnerCompany => "Owner company",
             Self::ParentCustomer => "Parent customer",
             Self::Groups => "Groups",
+            Self::Customer => "Customer",
+            Self::FirstName => "First name",
+            Self::LastName => "Last name",
         }
     }
 
@@ -100,13 +184,16 @@ impl ImportField {
             Self::OwnerCompany => &["ownercompany", "owner"],
             Self::ParentCustomer => &["parentcustomer", "parent"],
             Self::Groups => &["groups", "group", "customergroups"],
+            Self::Customer => &["customer", "customertitle", "customername", "title"],
+            Self::FirstName => &["firstname", "givenname", "forename", "first"],
+            Self::LastName => &["lastname", "surname", "familyname", "last"],
         }
     }
 
-    /// For each field, the first column whose header names it.
-    pub fn match_headers(headers: &[String]) -> Vec<Option<u32>> {
+    /// For each field of `kind`, the first column whose header names it.
+    pub fn match_headers(kind: ImportKind, headers: &[String]) -> Vec<Option<u32>> {
         let normal: Vec<String> = headers.iter().map(|h| h.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()).collect();
-        Self::ALL
+        kind.fields()
             .iter()
             .map(|field| normal.iter().position(|h| field.aliases().contains(&h.as_str())).map(|i| i as u32))
             .collect()
@@ -129,21 +216,26 @@ pub enum Mode {
     ValidOnly,
 }
 
-/// How the file is read into customers: which column fills which field (by [`ImportField::ALL`]
-/// order), and what new customers get where the file says nothing.
+/// How the file is read: which column fills which field (in the order of the kind's
+/// [`ImportKind::fields`]), what new customers get where the file says nothing, and whether new
+/// customer users are e-mailed their activation links.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImportSettings {
+    #[serde(default)]
+    pub kind: ImportKind,
     pub columns: Vec<Option<u32>>,
     pub customer_type_id: i64,
     pub owner_company_id: i64,
     pub group_id: Option<i64>,
     pub existing: Existing,
     pub mode: Mode,
+    #[serde(default)]
+    pub send_activation: bool,
 }
 
 impl ImportSettings {
     pub fn column(&self, field: ImportField) -> Option<u32> {
-        let index = ImportField::ALL.iter().position(|f| *f == field)?;
+        let index = self.kind.fields().iter().position(|f| *f == field)?;
         self.columns.get(index).copied().flatten()
     }
 }
@@ -292,6 +384,7 @@ pub struct RowPage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportSummary {
     pub id: i64,
+    pub kind: ImportKind,
     pub file_name: String,
     pub status: ImportStatus,
     pub rows: i64,
@@ -305,15 +398,33 @@ mod tests {
     #[test]
     fn an_exported_header_maps_every_field_and_common_names_map_too() {
         let exported: Vec<String> = ImportField::ALL.iter().map(|f| f.label().to_owned()).chain(["Created".to_owned()]).collect();
-        let columns = ImportField::match_headers(&exported);
+        let columns = ImportField::match_headers(ImportKind::Customers, &exported);
         assert_eq!(columns, (0..15).map(Some).collect::<Vec<_>>());
         let sheet: Vec<String> = ["Customer Name", "E-Mail Address", "Post code", "Notes", "Whatever"].map(String::from).to_vec();
-        let columns = ImportField::match_headers(&sheet);
+        let columns = ImportField::match_headers(ImportKind::Customers, &sheet);
         let settings = ImportSettings { columns, ..Default::default() };
         assert_eq!(settings.column(ImportField::Title), Some(0));
         assert_eq!(settings.column(ImportField::Email), Some(1));
         assert_eq!(settings.column(ImportField::Zip), Some(2));
         assert_eq!(settings.column(ImportField::Description), Some(3));
         assert_eq!(settings.column(ImportField::City), None);
+    }
+
+    #[test]
+    fn a_customer_user_export_maps_every_user_field_and_names_do_not_cross_kinds() {
+        let exported: Vec<String> =
+            ["Customer", "First name", "Last name", "E-mail", "Phone", "Description", "Status", "Last sign-in"].map(String::from).to_vec();
+        let columns = ImportField::match_headers(ImportKind::CustomerUsers, &exported);
+        assert_eq!(columns, (0..6).map(Some).collect::<Vec<_>>());
+        let settings = ImportSettings { kind: ImportKind::CustomerUsers, columns, ..Default::default() };
+        assert_eq!(settings.column(ImportField::Email), Some(3));
+        // A customer field is no column of a customer user file, and the other way round.
+        assert_eq!(settings.column(ImportField::Title), None);
+        let sheet: Vec<String> = ["Surname", "Given name", "Mail", "Customer"].map(String::from).to_vec();
+        let columns = ImportField::match_headers(ImportKind::CustomerUsers, &sheet);
+        assert_eq!(columns, vec![Some(3), Some(1), Some(0), Some(2), None, None]);
+        let customers = ImportSettings { columns: ImportField::match_headers(ImportKind::Customers, &sheet), ..Default::default() };
+        assert_eq!(customers.column(ImportField::FirstName), None);
+        assert_eq!(customers.column(ImportField::Title), Some(3));
     }
 }

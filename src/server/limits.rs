@@ -13,7 +13,7 @@ pub struct Limit {
 }
 
 /// Hits counted for `key` in its current window (0 when it has passed).
-pub async fn current(db: &PgPool, key: &str, limit: Limit, now: DateTime<Utc>) -> Result<i32, AppError> {
+pub async fn current(db: impl sqlx::PgExecutor<'_>, key: &str, limit: Limit, now: DateTime<Utc>) -> Result<i32, AppError> {
     let hits = sqlx::query_scalar!(
         "SELECT hits FROM rate_counters WHERE key = $1 AND window_started_at > $2",
         key,
@@ -29,9 +29,10 @@ pub async fn exhausted(db: &PgPool, key: &str, limit: Limit, now: DateTime<Utc>)
     Ok(current(db, key, limit, now).await? >= limit.hits)
 }
 
-/// Counts `n` hits for `key` in its own committed statement (so they stay counted when the
-/// request that caused them fails) and returns the count in the window.
-pub async fn hit(db: &PgPool, key: &str, n: i32, limit: Limit, now: DateTime<Utc>) -> Result<i32, AppError> {
+/// Counts `n` hits for `key` and returns the count in the window. On the pool, in its own
+/// committed statement (so they stay counted when the request that caused them fails); in a
+/// transaction, together with what the hits were for.
+pub async fn hit(db: impl sqlx::PgExecutor<'_>, key: &str, n: i32, limit: Limit, now: DateTime<Utc>) -> Result<i32, AppError> {
     Ok(sqlx::query_scalar!(
         "INSERT INTO rate_counters AS c (key, window_started_at, hits) VALUES ($1, $2, $3)
          ON CONFLICT (key) DO UPDATE SET

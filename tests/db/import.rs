@@ -16,20 +16,25 @@ use roster::{
 
 /// Uploads `content` and returns the new job's id (the page the browser is sent to).
 async fn upload(client: &mut Client<'_>, name: &str, content: &[u8]) -> i64 {
-    let res = client.upload("/import/customers", name, content).await;
+    upload_to(client, "/import/customers", name, content).await
+}
+
+/// Uploads `content` to the upload route `path` and returns the new job's id.
+pub(crate) async fn upload_to(client: &mut Client<'_>, path: &str, name: &str, content: &[u8]) -> i64 {
+    let res = client.upload(path, name, content).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
     let location = res.headers.get("location").unwrap().to_str().unwrap().to_owned();
     location.strip_prefix("/customers/import/").expect("sent to the job's page").parse().unwrap()
 }
 
-async fn job(client: &mut Client<'_>, id: i64) -> ImportView {
+pub(crate) async fn job(client: &mut Client<'_>, id: i64) -> ImportView {
     let res = client.call("import_job", &[("id", &id.to_string())]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     res.json()
 }
 
 /// The dry run with the job's current settings, `changes` replacing or adding fields.
-async fn check(client: &mut Client<'_>, id: i64, changes: &[(&str, &str)]) -> Response {
+pub(crate) async fn check(client: &mut Client<'_>, id: i64, changes: &[(&str, &str)]) -> Response {
     let view = job(client, id).await;
     let s = &view.settings;
     let mut form: Vec<(String, String)> = vec![("id".into(), id.to_string())];
@@ -49,13 +54,13 @@ async fn check(client: &mut Client<'_>, id: i64, changes: &[(&str, &str)]) -> Re
     client.call("check_import", &pairs).await
 }
 
-async fn checked(client: &mut Client<'_>, id: i64, changes: &[(&str, &str)]) -> ImportView {
+pub(crate) async fn checked(client: &mut Client<'_>, id: i64, changes: &[(&str, &str)]) -> ImportView {
     let res = check(client, id, changes).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text());
     job(client, id).await
 }
 
-async fn wait(client: &mut Client<'_>, id: i64) -> ImportView {
+pub(crate) async fn wait(client: &mut Client<'_>, id: i64) -> ImportView {
     for _ in 0..1200 {
         let view = job(client, id).await;
         if view.status != ImportStatus::Running {
@@ -66,14 +71,14 @@ async fn wait(client: &mut Client<'_>, id: i64) -> ImportView {
     panic!("the import did not finish");
 }
 
-async fn start(client: &mut Client<'_>, id: i64) -> Response {
+pub(crate) async fn start(client: &mut Client<'_>, id: i64) -> Response {
     client.call("start_import", &[("id", &id.to_string())]).await
 }
 
-type RowOutcome = (i32, String, Option<String>, Option<String>);
+pub(crate) type RowOutcome = (i32, String, Option<String>, Option<String>);
 
 /// Each row's line, outcome, field and reason as the job keeps them.
-async fn outcomes(app: &TestApp, id: i64) -> Vec<RowOutcome> {
+pub(crate) async fn outcomes(app: &TestApp, id: i64) -> Vec<RowOutcome> {
     sqlx::query_as("SELECT line, outcome, field, message FROM import_rows WHERE job_id = $1 ORDER BY line")
         .bind(id)
         .fetch_all(app.db())
@@ -81,7 +86,7 @@ async fn outcomes(app: &TestApp, id: i64) -> Vec<RowOutcome> {
         .unwrap()
 }
 
-fn row(line: i32, outcome: &str, field: Option<&str>, message: Option<&str>) -> RowOutcome {
+pub(crate) fn row(line: i32, outcome: &str, field: Option<&str>, message: Option<&str>) -> RowOutcome {
     (line, outcome.to_owned(), field.map(str::to_owned), message.map(str::to_owned))
 }
 

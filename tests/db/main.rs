@@ -16,6 +16,7 @@ mod customers;
 mod disclosure;
 mod export;
 mod import;
+mod import_users;
 mod instances;
 mod isolation;
 mod links;

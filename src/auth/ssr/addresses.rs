@@ -13,8 +13,8 @@ use crate::{
     },
     validation::Email,
 };
-use chrono::Duration;
-use sqlx::PgPool;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgConnection, PgPool};
 
 pub const CANNOT_USE: &str = "This e-mail cannot be used here.";
 pub const REFUSALS_PER_HOUR: i32 = 20;
@@ -56,6 +56,26 @@ pub async fn guard(state: &AppState, actor_id: i64) -> Result<(), AppError> {
 pub async fn count_refusals(state: &AppState, actor_id: i64, n: usize) -> Result<(), AppError> {
     limits::hit(&state.db, &key(actor_id), n as i32, limit(), state.clock.now()).await?;
     Ok(())
+}
+
+/// How many more addresses that cannot be used `actor_id` may be told this hour.
+pub async fn answers_left(conn: &mut PgConnection, actor_id: i64, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let used = limits::current(conn, &key(actor_id), limit(), now).await?;
+    Ok((REFUSALS_PER_HOUR - used).max(0) as usize)
+}
+
+/// Counts `n` more addresses that cannot be used, to be told to `actor_id` (a list of them, as
+/// an import's dry run has), and returns how many of them may still be told this hour. The
+/// count is raised first and in the transaction that keeps the answers (which holds the
+/// counter until it commits): answers given at once to many requests never add up past the
+/// limit, and a request that fails has told nothing and counted nothing.
+pub async fn grant_answers(conn: &mut PgConnection, actor_id: i64, n: usize, now: DateTime<Utc>) -> Result<usize, AppError> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let after = limits::hit(conn, &key(actor_id), n as i32, limit(), now).await?;
+    let before = after - n as i32;
+    Ok((REFUSALS_PER_HOUR - before).clamp(0, n as i32) as usize)
 }
 
 /// Refuses the addresses that anybody uses already (except the user `except`, who keeps their

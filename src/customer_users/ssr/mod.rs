@@ -37,6 +37,7 @@ use crate::{
 };
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
+use std::collections::{HashMap, HashSet};
 
 /// A customer user whose customer is in the caller's scope, locked: only [`target`] makes one.
 pub struct Target {
@@ -135,12 +136,14 @@ pub async fn ensure_address_free(state: &AppState, actor_id: i64, fields: &Custo
 }
 
 /// The one insert of a customer user, awaiting activation (after [`ensure_address_free`]).
-async fn insert(conn: &mut PgConnection, state: &AppState, account_id: i64, customer_id: i64, fields: &CustomerUserFields) -> Result<i64, AppError> {
+/// `None` when the address was taken in between (the unique index decides).
+async fn insert(conn: &mut PgConnection, state: &AppState, account_id: i64, customer_id: i64, fields: &CustomerUserFields) -> Result<Option<i64>, AppError> {
     let now = state.clock.now();
-    sqlx::query_scalar!(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO users (account_id, kind, email, display_name, first_name, last_name, phone, description,
                             customer_id, status, created_at, updated_at)
          VALUES ($1, 'customer', $2, $3, $4, $5, $6, $7, $8, 'invited', $9, $9)
+         ON CONFLICT (lower(email)) WHERE status <> 'removed' DO NOTHING
          RETURNING id",
         account_id,
         fields.email,
@@ -152,9 +155,8 @@ async fn insert(conn: &mut PgConnection, state: &AppState, account_id: i64, cust
         customer_id,
         now
     )
-    .fetch_one(conn)
-    .await
-    .map_err(|e| db_error(e, &[addresses::taken(EMAIL.name)]))
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Who gets a new activation link, and who sent it.
@@ -206,7 +208,9 @@ pub async fn create(
     ensure_address_free(state, staff.user_id(), fields, None).await?;
     let mut tx = state.db.begin().await?;
     let customer = customer_in_scope(&mut tx, staff, customer_id).await?;
-    let id = insert(&mut tx, state, staff.account_id(), customer.id(), fields).await?;
+    let id = insert(&mut tx, state, staff.account_id(), customer.id(), fields)
+        .await?
+        .ok_or_else(|| AppError::field(EMAIL.name, addresses::CANNOT_USE))?;
     let name = fields.display_name();
     let to = Activation {
         account_id: staff.account_id(),
@@ -446,6 +450,166 @@ pub async fn activate(state: &AppState, token: &str, password: &str, password_co
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+// ---- For an import -----------------------------------------------------------------------
+
+/// A customer user of the caller's account whose customer is in the caller's scope, found by
+/// address for an import.
+#[derive(Clone, Debug)]
+pub struct Known {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer_title: String,
+    pub fields: CustomerUserFields,
+}
+
+/// Of the addresses `folded` (as `lower()` folds them), the ones customer users the caller
+/// manages have (locked for the transaction), and the ones anybody else uses: another
+/// account's people, this account's staff, customer users out of the caller's scope. Who has
+/// those is not told.
+pub async fn by_addresses(conn: &mut PgConnection, staff: &Staff, folded: &[String]) -> Result<(HashMap<String, Known>, HashSet<String>), AppError> {
+    let scope = scope_companies(&mut *conn, staff).await?;
+    let mut known = HashMap::new();
+    let mut elsewhere = HashSet::new();
+    for chunk in folded.chunks(5_000) {
+        let mine = sqlx::query!(
+            r#"SELECT u.id, lower(u.email) AS "folded!", u.email, u.display_name, u.first_name, u.last_name, u.phone, u.description,
+                      c.id AS customer_id, c.title AS customer_title
+                 FROM users u
+                 JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
+                WHERE u.account_id = $1 AND u.kind = 'customer' AND lower(u.email) = ANY($2)
+                  AND ($3::bigint[] IS NULL OR c.owner_company_id = ANY($3))
+                  FOR NO KEY UPDATE OF u"#,
+            staff.account_id(),
+            chunk,
+            scope.as_deref()
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in mine {
+            let (first_name, last_name) = names(r.first_name, r.last_name, &r.display_name);
+            let fields = CustomerUserFields { email: r.email, first_name, last_name, phone: r.phone, description: r.description };
+            known.insert(r.folded, Known { id: r.id, customer_id: r.customer_id, customer_title: r.customer_title, fields });
+        }
+        let others = sqlx::query_scalar!(
+            r#"SELECT DISTINCT lower(email) AS "folded!" FROM users WHERE lower(email) = ANY($1) AND status <> 'removed'"#,
+            chunk
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        elsewhere.extend(others.into_iter().filter(|f| !known.contains_key(f)));
+    }
+    Ok((known, elsewhere))
+}
+
+/// Adds a customer user of an import to `customer` (in the caller's scope, checked by the
+/// import) with its audit row, and e-mails the activation link when `send`; without it the
+/// user waits for a link sent from their customer's Users tab. `None` when the address was
+/// taken since the import decided.
+pub async fn create_imported(
+    conn: &mut PgConnection,
+    state: &AppState,
+    allowed: &Allowed<'_, CustomerUsersManage>,
+    customer: (i64, &str),
+    fields: &CustomerUserFields,
+    send: bool,
+    job_id: i64,
+) -> Result<Option<i64>, AppError> {
+    let staff = allowed.staff();
+    let Some(id) = insert(&mut *conn, state, staff.account_id(), customer.0, fields).await? else {
+        return Ok(None);
+    };
+    let name = fields.display_name();
+    if send {
+        let to = Activation {
+            account_id: staff.account_id(),
+            created_by: staff.user_id(),
+            user_id: id,
+            email: &fields.email,
+            name: &name,
+            customer_title: customer.1,
+        };
+        issue_activation(&mut *conn, state, &to, ActivationMethod::Email).await?;
+    }
+    let changes = serde_json::json!({
+        "email": fields.email, "name": name, "customer": customer.1,
+        "activation": if send { "e-mailed" } else { "not sent" }, "import": job_id,
+    });
+    Actor::staff(staff, state.clock.now()).audit(conn, Action::CustomerUserCreated, Record::user(id), changes).await?;
+    Ok(Some(id))
+}
+
+/// Saves the details an import changes of a customer user it found by address (not the
+/// address: the sessions and links stay), with its audit row.
+pub async fn update_imported(
+    conn: &mut PgConnection,
+    state: &AppState,
+    allowed: &Allowed<'_, CustomerUsersManage>,
+    known: &Known,
+    fields: &CustomerUserFields,
+    job_id: i64,
+) -> Result<(), AppError> {
+    let staff = allowed.staff();
+    let now = state.clock.now();
+    sqlx::query!(
+        "UPDATE users SET display_name = $3, first_name = $4, last_name = $5, phone = $6, description = $7, updated_at = $8,
+                          version = version + 1
+          WHERE account_id = $1 AND id = $2 AND kind = 'customer'",
+        staff.account_id(),
+        known.id,
+        fields.display_name(),
+        fields.first_name,
+        fields.last_name,
+        fields.phone,
+        fields.description,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut changes: serde_json::Value = imported_changes(&known.fields, fields).into();
+    changes["import"] = serde_json::json!(job_id);
+    Actor::staff(staff, now).audit(conn, Action::CustomerUserUpdated, Record::user(known.id), changes).await
+}
+
+/// What an import would change of a customer user's details.
+pub fn imported_changes(before: &CustomerUserFields, after: &CustomerUserFields) -> Changes {
+    Changes::default()
+        .field("first_name", &before.first_name, &after.first_name)
+        .field("last_name", &before.last_name, &after.last_name)
+        .field("phone", &before.phone, &after.phone)
+        .field("description", &before.description, &after.description)
+}
+
+/// How many more customer users, and e-mails this month, the account's plan has room for
+/// (`None`: no limit); `lock` holds the account row for the import's transaction.
+pub async fn room(conn: &mut PgConnection, account_id: i64, now: DateTime<Utc>, lock: bool) -> Result<(Option<i64>, Option<i64>), AppError> {
+    let month = crate::services::usage::ssr::month_of(now);
+    let row = if lock {
+        sqlx::query!(
+            r#"SELECT customer_user_count, customer_user_limit, email_month_limit,
+                      CASE WHEN email_month = $2 THEN email_month_count ELSE 0 END AS "emails!"
+                 FROM accounts WHERE id = $1 FOR UPDATE"#,
+            account_id,
+            month
+        )
+        .fetch_one(conn)
+        .await
+        .map(|r| (r.customer_user_count, r.customer_user_limit, r.emails, r.email_month_limit))?
+    } else {
+        sqlx::query!(
+            r#"SELECT customer_user_count, customer_user_limit, email_month_limit,
+                      CASE WHEN email_month = $2 THEN email_month_count ELSE 0 END AS "emails!"
+                 FROM accounts WHERE id = $1"#,
+            account_id,
+            month
+        )
+        .fetch_one(conn)
+        .await
+        .map(|r| (r.customer_user_count, r.customer_user_limit, r.emails, r.email_month_limit))?
+    };
+    let (users, user_limit, emails, email_limit) = row;
+    Ok((user_limit.map(|l| (l - users).max(0)), email_limit.map(|l| (l - i64::from(emails)).max(0))))
 }
 
 /// The customer-user export's columns.

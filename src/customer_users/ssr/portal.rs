@@ -4,7 +4,8 @@
 
 use super::{activation_word, ensure_address_free, insert, issue_activation, set_status, Activation};
 use crate::{
-    customer_users::{ActivationMethod, CustomerUserFields, CustomerUserStatus, Issued, PortalUserList, PortalUserRow},
+    auth::ssr::addresses,
+    customer_users::{ActivationMethod, CustomerUserFields, CustomerUserStatus, Issued, PortalUserList, PortalUserRow, EMAIL},
     customers::ssr::portal::subtree,
     error::AppError,
     permissions::feature::ManageCustomerUsers,
@@ -78,7 +79,10 @@ pub async fn create(
         subtree(&mut tx, portal).await?.into_iter().find(|(id, _)| *id == customer_id).ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     // The plan is the provider's business: a portal user hears only that there is no room.
-    let id = insert(&mut tx, state, allowed.account_id(), customer_id, fields).await.map_err(AppError::for_portal)?;
+    let id = insert(&mut tx, state, allowed.account_id(), customer_id, fields)
+        .await
+        .map_err(AppError::for_portal)?
+        .ok_or_else(|| AppError::field(EMAIL.name, addresses::CANNOT_USE))?;
     let name = fields.display_name();
     let to = Activation {
         account_id: allowed.account_id(),

@@ -83,6 +83,7 @@ actions! {
     WebhookRedelivered = "webhook.redelivered",
     CustomersExported = "customers.exported",
     CustomersImported = "customers.imported",
+    CustomerUsersImported = "customer_users.imported",
 }
 
 impl Action {
