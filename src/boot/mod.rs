@@ -23,15 +23,40 @@ use tower_http::{compression::CompressionLayer, services::ServeDir, set_header::
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
-/// The Leptos options the server renders with; the site files come from `config.site_root`.
+/// The file cargo-leptos writes beside the server binary when it gives the site files hashed
+/// names (`hash-files` in `Cargo.toml`).
+const HASH_FILE: &str = "hash.txt";
+
+/// The Leptos options the server renders with; the site files come from `config.site_root`,
+/// under their hashed names when the build left its hash file beside the binary.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let hashed = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE).exists())).unwrap_or(false);
     LeptosOptions::builder()
         .output_name(env!("CARGO_PKG_NAME"))
         .site_root(config.site_root.as_str())
         .site_pkg_dir(SITE_PKG_DIR)
         .site_addr(config.bind)
         .env(leptos::config::Env::PROD)
+        .hash_files(hashed)
+        .hash_file(HASH_FILE.into())
         .build()
+}
+
+/// Accepts connections with `TCP_NODELAY` set: a response's last small segment goes out at once
+/// instead of waiting for the client's delayed acknowledgement of the one before (Nagle's
+/// algorithm), which held every static file ~40 ms on a kept-alive connection.
+pub async fn listen(addr: std::net::SocketAddr) -> std::io::Result<Listener> {
+    use axum::serve::ListenerExt;
+    Ok(tokio::net::TcpListener::bind(addr).await?.tap_io(no_delay as fn(&mut tokio::net::TcpStream)))
+}
+
+/// What [`listen`] accepts connections with.
+pub type Listener = axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
+
+fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(error) = tcp.set_nodelay(true) {
+        tracing::warn!(%error, "could not set TCP_NODELAY on an accepted connection");
+    }
 }
 
 /// The whole application: pages, server functions, static files, and the HTTP layers.
@@ -67,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), render)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn_with_state(state.clone(), http::api_guard))
+        .layer(middleware::map_response(revalidate_pages))
         .layer(CompressionLayer::new());
     for (name, value) in http::security_headers() {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
@@ -82,18 +108,36 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A page is the signed-in person's own and changes with every change: no shared cache keeps it,
+/// and the browser asks again each time.
+async fn revalidate_pages(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let html = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if html && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    }
+    response
+}
+
 /// The built JavaScript, WebAssembly and CSS under `/pkg`, served on their own: conditional and
-/// range requests get 304 and 206, and a missing file is a plain 404, never an HTML page the
-/// browser would try to run. The names carry no hash, so browsers must revalidate (`no-cache`)
-/// and a new release is picked up on the next page load.
+/// range requests get 304 and 206, a missing file is a plain 404, never an HTML page the browser
+/// would try to run, and the brotli or gzip copy a release build wrote beside a file is sent to
+/// a browser that takes it. Names with the build's hash are kept for a year; others revalidate.
 fn site_files(site_root: &str) -> Router<AppState> {
     let dir = std::path::Path::new(site_root).join(SITE_PKG_DIR);
     Router::new()
         .nest_service(&format!("/{SITE_PKG_DIR}"), ServeDir::new(dir).precompressed_br().precompressed_gzip())
-        .layer(SetResponseHeaderLayer::overriding(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-cache"),
-        ))
+        .layer(middleware::map_response(cache_site_file))
+}
+
+/// A site file whose name carries its content's hash never changes: browsers keep it a year
+/// without asking. Any other is asked for again each time (and answered 304 when unchanged).
+async fn cache_site_file(uri: axum::http::Uri, mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header::CACHE_CONTROL, HeaderValue};
+    let name = uri.path().rsplit('/').next().unwrap_or_default();
+    let value = if http::is_hashed_name(name) { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    response
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::http::StatusCode {
@@ -139,7 +183,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     let state = AppState::new(config.clone(), db, leptos_options(&config));
     workers::spawn(&state);
 
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let listener = listen(config.bind).await?;
     let mail = if !config.mail_undelivered() {
         ""
     } else if config.dev_mail() {
@@ -147,7 +191,7 @@ pub async fn serve(config: Config) -> anyhow_like::Result<()> {
     } else {
         "; no SMTP_URL: mail is not delivered, and its links stay hidden (set SMTP_URL, or ROSTER_DEV_MAIL=true for a local trial)"
     };
-    tracing::info!("Roster is serving on {} (public URL {}){mail}", listener.local_addr()?, config.public_url());
+    tracing::info!("Roster is serving on {} (public URL {}){mail}", axum::serve::Listener::local_addr(&listener)?, config.public_url());
     println!("Roster is ready at {}", config.public_url().as_str().trim_end_matches('/'));
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

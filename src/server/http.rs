@@ -164,6 +164,16 @@ pub fn security_headers() -> [(header::HeaderName, HeaderValue); 4] {
     ]
 }
 
+/// Whether a site file's name carries the hash cargo-leptos gives it (`roster.<22 characters of
+/// base64url MD5>.wasm`): such a file's content never changes under that name.
+pub fn is_hashed_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    parts.len() >= 3
+        && matches!(parts[parts.len() - 1], "js" | "wasm" | "css")
+        && parts[parts.len() - 2].len() == 22
+        && parts[parts.len() - 2].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +184,17 @@ mod tests {
             map.insert(*k, HeaderValue::from_static(v));
         }
         map
+    }
+
+    #[test]
+    fn only_names_with_a_build_hash_count_as_hashed() {
+        assert!(is_hashed_name("roster.Ab3_-xYz0123456789abcd.wasm"));
+        assert!(is_hashed_name("roster.Ab3_-xYz0123456789abcd.css"));
+        assert!(!is_hashed_name("roster.wasm"));
+        assert!(!is_hashed_name("roster_bg.wasm"));
+        assert!(!is_hashed_name("roster.short.js"));
+        assert!(!is_hashed_name("roster.Ab3_-xYz0123456789abcd.txt"));
+        assert!(!is_hashed_name("roster.Ab3_-xYz0123456789ab!d.js"));
     }
 
     #[test]
