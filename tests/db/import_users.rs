@@ -201,12 +201,24 @@ async fn addresses_in_use_are_answered_only_while_the_hours_allowance_lasts(db: 
     let told = rows.iter().filter(|r| r.3.as_deref() == Some(CANNOT_USE)).count();
     let unanswered = rows.iter().filter(|r| r.3.as_deref() == Some(NOT_CHECKED)).count();
     assert_eq!(told, REFUSALS_PER_HOUR as usize, "no more addresses in use are told than the hour allows");
-    assert_eq!(unanswered, 10, "the other 5 in use and the 5 free ones alike are not answered");
-    assert_eq!(view.totals.create, 0, "not even a free address is answered once the allowance does not cover the file");
+    // In the file's order, as the form would: the free ones before the twentieth are creates;
+    // after it, the last 5 in use and the 2 free ones alike are not answered.
+    assert_eq!(view.totals.create, 3);
+    assert_eq!(unanswered, 7);
+    let first_unanswered = rows.iter().position(|r| r.3.as_deref() == Some(NOT_CHECKED)).unwrap();
+    let last_told = rows.iter().rposition(|r| r.3.as_deref() == Some(CANNOT_USE)).unwrap();
+    assert_eq!(first_unanswered, last_told + 1, "nothing is answered after the allowance ran out");
 
-    // Checked again, the same 20 are told (they are known to the importer now), nothing more.
+    // Checked again with the hour used up, the same 20 are told (the importer knows them now)
+    // and nothing else is answered, not even the addresses that were free a moment ago.
     checked(admin, id, &[("mode", "valid_only")]).await;
-    assert_eq!(outcomes(&app, id).await, rows);
+    let again = outcomes(&app, id).await;
+    for (before, now) in rows.iter().zip(&again) {
+        match before.3.as_deref() {
+            Some(CANNOT_USE) => assert_eq!(now, before),
+            _ => assert_eq!(now.3.as_deref(), Some(NOT_CHECKED), "{now:?}"),
+        }
+    }
 
     // Out of answers, one address alone gets the same reply whether it is in use or free.
     for (name, address) in [("taken.csv", in_use[24].clone()), ("free.csv", "free-alone@acme.test".to_owned())] {
@@ -230,6 +242,101 @@ async fn addresses_in_use_are_answered_only_while_the_hours_allowance_lasts(db: 
     let rows = outcomes(&app, id).await;
     assert_eq!(rows[0].3.as_deref(), Some(CANNOT_USE));
     assert_eq!(rows[1], row(3, "create", None, None));
+}
+
+/// The key of a person's hourly allowance of "cannot be used" answers.
+fn allowance_key(user_id: i64) -> String {
+    format!("address_refusals:user:{user_id}")
+}
+
+fn allowance() -> roster::server::limits::Limit {
+    roster::server::limits::Limit { hits: REFUSALS_PER_HOUR, window: chrono::Duration::hours(1) }
+}
+
+#[sqlx::test]
+async fn the_allowance_runs_out_in_the_files_order_and_not_a_row_later(db: sqlx::PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    let kind = world.default_type(Place::InScope).await;
+    world.customer_in(world.a, world.companies["I"], kind, None, "Acme").await;
+    fix_customer_count(&app, world.a).await;
+    let admin_id = world.actor_ids["administrator"];
+    // Two answers left this hour.
+    roster::server::limits::hit(app.db(), &allowance_key(admin_id), REFUSALS_PER_HOUR - 2, allowance(), app.state.clock.now()).await.unwrap();
+    let (a, b, c) = (world.fresh_registered_person().await, world.fresh_registered_person().await, world.fresh_registered_person().await);
+    let text = file(&[
+        ("Acme", "In", "Use", &a),
+        ("Acme", "Free", "One", "free1@acme.test"),
+        ("Acme", "In", "Use", &b),
+        ("Acme", "In", "Use", &c),
+        ("Acme", "Free", "Two", "free2@acme.test"),
+    ]);
+    let admin = actors.admin();
+    let id = upload(admin, "cutoff.csv", &text).await;
+    checked(admin, id, &[("mode", "valid_only")]).await;
+    let rows = outcomes(&app, id).await;
+    assert_eq!(rows[0], row(2, "error", Some("E-mail"), Some(CANNOT_USE)));
+    assert_eq!(rows[1], row(3, "create", None, None), "a free address before the allowance runs out is answered");
+    assert_eq!(rows[2], row(4, "error", Some("E-mail"), Some(CANNOT_USE)));
+    assert_eq!(rows[3], row(5, "error", Some("E-mail"), Some(NOT_CHECKED)), "in use, past the allowance");
+    assert_eq!(rows[4], row(6, "error", Some("E-mail"), Some(NOT_CHECKED)), "free, past the allowance: the same");
+    let used = roster::server::limits::current(app.db(), &allowance_key(admin_id), allowance(), app.state.clock.now()).await.unwrap();
+    assert_eq!(used, REFUSALS_PER_HOUR, "the two told are counted");
+}
+
+#[sqlx::test]
+async fn a_dry_run_decides_from_the_allowance_another_request_leaves(db: sqlx::PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    let kind = world.default_type(Place::InScope).await;
+    world.customer_in(world.a, world.companies["I"], kind, None, "Acme").await;
+    fix_customer_count(&app, world.a).await;
+    let admin_id = world.actor_ids["administrator"];
+    let admin = actors.admin();
+    let id = upload(admin, "probe.csv", &file(&[("Acme", "Free", "Probe", "free-probe@acme.test")])).await;
+    // Another of the importer's requests holds the counter, and is about to use up the hour.
+    let mut other = app.db().begin().await.unwrap();
+    roster::server::limits::hit(&mut *other, &allowance_key(admin_id), 0, allowance(), app.state.clock.now()).await.unwrap();
+    let checking = async { check(admin, id, &[]).await };
+    let finishing = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        roster::server::limits::hit(&mut *other, &allowance_key(admin_id), REFUSALS_PER_HOUR, allowance(), app.state.clock.now()).await.unwrap();
+        other.commit().await.unwrap();
+    };
+    let (res, ()) = tokio::join!(checking, finishing);
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let rows = outcomes(&app, id).await;
+    assert_eq!(rows[0], row(2, "error", Some("E-mail"), Some(NOT_CHECKED)), "decided after the other request, from what it left");
+}
+
+#[sqlx::test]
+async fn the_add_form_at_once_never_tells_more_than_the_allowance(db: sqlx::PgPool) {
+    let app = TestApp::new(db);
+    let (world, mut actors) = World::build(&app).await.split();
+    let kind = world.default_type(Place::InScope).await;
+    let acme = world.customer_in(world.a, world.companies["I"], kind, None, "Acme").await.to_string();
+    fix_customer_count(&app, world.a).await;
+    let mut in_use = Vec::new();
+    for _ in 0..30 {
+        in_use.push(world.fresh_registered_person().await);
+    }
+    let admin = actors.admin();
+    let mut tabs: Vec<Client<'_>> = (0..30).map(|_| admin.same_session()).collect();
+    let responses = join_all(tabs.iter_mut().zip(&in_use).map(|(c, email)| {
+        let acme = acme.clone();
+        async move {
+            c.call(
+                "add_customer_user",
+                &[("customer_id", acme.as_str()), ("form[email]", email.as_str()), ("form[first_name]", "Pat"), ("form[last_name]", "Probe"), ("method", "show")],
+            )
+            .await
+        }
+    }))
+    .await;
+    let told = responses.iter().filter(|r| matches!(r.error(), AppError::Validation(_))).count();
+    let refused = responses.iter().filter(|r| matches!(r.error(), AppError::TooMany(_))).count();
+    assert_eq!(told, REFUSALS_PER_HOUR as usize, "exactly the hour's answers, however many ask at once");
+    assert_eq!(told + refused, 30);
 }
 
 #[sqlx::test]

@@ -58,24 +58,23 @@ pub async fn count_refusals(state: &AppState, actor_id: i64, n: usize) -> Result
     Ok(())
 }
 
-/// How many more addresses that cannot be used `actor_id` may be told this hour.
-pub async fn answers_left(conn: &mut PgConnection, actor_id: i64, now: DateTime<Utc>) -> Result<usize, AppError> {
-    let used = limits::current(conn, &key(actor_id), limit(), now).await?;
+/// How many more addresses that cannot be used `actor_id` may be told this hour, with their
+/// counter held by `conn`'s transaction until it ends: whatever the transaction then tells (and
+/// counts with [`count_answers`]) is decided from this value, and a request that runs beside it
+/// waits for it and decides from what it left. A failed transaction has told and counted
+/// nothing.
+pub async fn hold_answers(conn: &mut PgConnection, actor_id: i64, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let used = limits::hit(conn, &key(actor_id), 0, limit(), now).await?;
     Ok((REFUSALS_PER_HOUR - used).max(0) as usize)
 }
 
-/// Counts `n` more addresses that cannot be used, to be told to `actor_id` (a list of them, as
-/// an import's dry run has), and returns how many of them may still be told this hour. The
-/// count is raised first and in the transaction that keeps the answers (which holds the
-/// counter until it commits): answers given at once to many requests never add up past the
-/// limit, and a request that fails has told nothing and counted nothing.
-pub async fn grant_answers(conn: &mut PgConnection, actor_id: i64, n: usize, now: DateTime<Utc>) -> Result<usize, AppError> {
-    if n == 0 {
-        return Ok(0);
+/// Counts `n` addresses told to `actor_id` in the transaction that holds their counter (see
+/// [`hold_answers`]).
+pub async fn count_answers(conn: &mut PgConnection, actor_id: i64, n: usize, now: DateTime<Utc>) -> Result<(), AppError> {
+    if n > 0 {
+        limits::hit(conn, &key(actor_id), n as i32, limit(), now).await?;
     }
-    let after = limits::hit(conn, &key(actor_id), n as i32, limit(), now).await?;
-    let before = after - n as i32;
-    Ok((REFUSALS_PER_HOUR - before).clamp(0, n as i32) as usize)
+    Ok(())
 }
 
 /// Refuses the addresses that anybody uses already (except the user `except`, who keeps their
@@ -104,10 +103,11 @@ pub async fn ensure_free(
     if taken.is_empty() {
         return Ok(());
     }
-    // Never more answers than the hour allows: past the limit, not even which ones.
-    let left = (REFUSALS_PER_HOUR - limits::current(&state.db, &key(actor_id), limit(), state.clock.now()).await?).max(0);
-    count_refusals(state, actor_id, taken.len()).await?;
-    if taken.len() as i32 > left {
+    // Never more answers than the hour allows: past the limit, not even which ones. The count
+    // is raised before deciding, and the decision made from what this request raised it to, so
+    // requests at once never share one remaining answer.
+    let after = limits::hit(&state.db, &key(actor_id), taken.len() as i32, limit(), state.clock.now()).await?;
+    if after > REFUSALS_PER_HOUR {
         return Err(AppError::TooMany(
             "Too many of the addresses you entered could not be used. Try again in an hour.".into(),
         ));

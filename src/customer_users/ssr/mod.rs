@@ -478,7 +478,7 @@ pub async fn by_addresses(conn: &mut PgConnection, staff: &Staff, folded: &[Stri
                       c.id AS customer_id, c.title AS customer_title
                  FROM users u
                  JOIN customers c ON c.account_id = u.account_id AND c.id = u.customer_id
-                WHERE u.account_id = $1 AND u.kind = 'customer' AND lower(u.email) = ANY($2)
+                WHERE u.account_id = $1 AND u.kind = 'customer' AND u.status <> 'removed' AND lower(u.email) = ANY($2)
                   AND ($3::bigint[] IS NULL OR c.owner_company_id = ANY($3))
                   FOR NO KEY UPDATE OF u"#,
             staff.account_id(),

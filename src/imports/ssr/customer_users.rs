@@ -2,8 +2,8 @@
 //! validation, its customer found by title in the caller's scope, its address compared with the
 //! file's other rows, with the users the caller manages (skip or update) and with every address
 //! in use, which is refused with the one message and counted against the caller's hourly
-//! allowance of such answers, as adding users one by one counts it. Past the allowance, no row
-//! whose address is not the caller's own to see is answered at all.
+//! allowance of such answers, in the file's order as adding users one by one would. Past the
+//! allowance, no row whose address is not the caller's own to see is answered at all.
 
 use super::{cell, changed_since_check, finish, job, progress, refuse_changed, save_rows, table, too_many_cells, totals, Importer, Job, BATCH};
 use crate::{
@@ -48,6 +48,8 @@ struct Plan {
     rows: Vec<Row>,
     /// The addresses the job has told its uploader cannot be used, this time and before.
     answered: Vec<String>,
+    /// How many more the uploader may be told this hour (their counter held by the transaction).
+    left: usize,
 }
 
 /// What a row says of an address that is not free once the hour's answers are used up.
@@ -88,17 +90,14 @@ pub(super) async fn import(state: &AppState, importer: &Importer<'_>, id: i64) -
     let job = job(&mut tx, importer, id, now, false).await?;
     let settings = job.settings.clone().unwrap_or_default();
     let table = table(&mut tx, &job).await?;
-    let Plan { mut rows, answered } = plan(&mut tx, state, staff, &settings, &table, &job, room).await?;
+    let Plan { mut rows, mut answered, mut left } = plan(&mut tx, state, staff, &settings, &table, &job, room).await?;
     let changed = changed_since_check(&mut tx, account_id, job.id, &rows).await?;
     let before = totals(&rows);
     if settings.mode == Mode::AllOrNothing && before.error > 0 {
-        // The rows that changed are shown, so what they tell is counted (the import's
-        // transaction, and its count, are gone) and kept as told.
-        let newly = answered.len().saturating_sub(job.answered.len());
-        refuse_changed(state, tx, account_id, job.id, &changed, before).await?;
-        addresses::count_refusals(state, staff.user_id(), newly).await?;
-        sqlx::query!("UPDATE import_jobs SET answered = $2 WHERE id = $1", job.id, &answered).execute(&state.db).await?;
-        return Ok(());
+        // What the rows tell is kept as told with them. (Not before this point: the job's row
+        // would stay locked against the progress written beside the import.)
+        sqlx::query!("UPDATE import_jobs SET answered = $2 WHERE id = $1", job.id, &answered).execute(&mut *tx).await?;
+        return refuse_changed(state, tx, account_id, job.id, &changed, before).await;
     }
     progress(state, job.id, 0, Some(before.create + before.update)).await?;
 
@@ -111,16 +110,23 @@ pub(super) async fn import(state: &AppState, importer: &Importer<'_>, id: i64) -
             let customer = (new.customer_id, new.customer_title.as_str());
             let created = users::create_imported(&mut tx, state, &manage, customer, &new.fields, settings.send_activation, job.id).await?;
             if created.is_none() {
-                // Taken by someone else since this import decided: refused like the others.
-                addresses::grant_answers(&mut tx, staff.user_id(), 1, now).await?;
-                rows[i].planned = Planned::error(ImportField::Email, addresses::CANNOT_USE);
+                // Taken by someone else since this import decided: answered like the others,
+                // while the allowance lasts.
                 taken_since += 1;
+                rows[i].planned = if left > 0 {
+                    left -= 1;
+                    addresses::count_answers(&mut tx, staff.user_id(), 1, now).await?;
+                    answered.push(rows[i].title.to_lowercase());
+                    Planned::error(ImportField::Email, addresses::CANNOT_USE)
+                } else {
+                    Planned::error(ImportField::Email, NOT_CHECKED)
+                };
             }
         }
         if settings.mode == Mode::AllOrNothing && taken_since > 0 {
-            return Err(AppError::Refused(format!(
-                "{taken_since} of the addresses were taken by someone else while importing, and this import is all or nothing."
-            )));
+            return Err(AppError::Refused(
+                "Some rows could not be imported any more while importing, and this import is all or nothing.".into(),
+            ));
         }
         done += batch.len() as i64;
         progress(state, job.id, done, None).await?;
@@ -157,6 +163,8 @@ pub(super) async fn import(state: &AppState, importer: &Importer<'_>, id: i64) -
         )
         .await?;
     finish(&mut tx, state, account_id, job.id, done, &changed, totals).await?;
+    answered.sort_unstable();
+    answered.dedup();
     sqlx::query!("UPDATE import_jobs SET answered = $2 WHERE id = $1", job.id, &answered).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
@@ -219,6 +227,10 @@ fn read_row(record: &Record, columns: usize, settings: &ImportSettings) -> Resul
     Ok((fields, customer))
 }
 
+fn create(customer: &bulk::Found, fields: CustomerUserFields) -> Planned {
+    Planned::Create(NewUser { customer_id: customer.id, customer_title: customer.fields.title.clone(), fields })
+}
+
 /// Decides what every row does, as the caller: see the module's head. `room` is the plan's
 /// room for customer users and for e-mails this month.
 async fn plan(
@@ -276,27 +288,20 @@ async fn plan(
     titles.sort_unstable();
     titles.dedup();
     let customers = bulk::by_titles(&mut *conn, staff, &titles).await?;
-    let wanted: Vec<String> = first_of.keys().map(|f| (*f).to_owned()).collect();
+    let mut wanted: Vec<String> = first_of.keys().map(|f| (*f).to_owned()).collect();
+    // Locked in one order by every import, so two never wait on each other.
+    wanted.sort_unstable();
     let (known, elsewhere) = users::by_addresses(&mut *conn, staff, &wanted).await?;
 
-    // Addresses neither the caller's to see nor told to them before get an answer only while
-    // their hour's allowance lasts; the ones in use are counted against it before any is told.
-    // When it does not cover them all, none of the others is answered, free or not: which rows
-    // go unanswered must not tell which addresses are in use.
+    // Addresses neither the caller's to see nor told to them before are answered in the file's
+    // order, as the add form answers them one by one, while the hour's allowance lasts: a free
+    // one is a create, one in use is told and counted. Once the allowance is used up, none of
+    // the others is answered, free or in use alike. The counter is held from before the first
+    // decision to the end of the transaction that keeps the answers.
     let mut answered: HashSet<String> = job.answered.iter().cloned().collect();
-    let customer_of = |i: usize| read[i].as_ref().and_then(|(_, title)| customers.get(&title.to_lowercase()).filter(|c| c.in_scope));
-    let open = |i: usize, answered: &HashSet<String>| {
-        customer_of(i).is_some() && !known.contains_key(&folded[i]) && !answered.contains(&folded[i])
-    };
-    let to_tell = (0..rows.len()).filter(|&i| open(i, &answered) && elsewhere.contains(&folded[i])).count();
     let now = state.clock.now();
-    let (answer_all, mut allowance) = if addresses::answers_left(&mut *conn, staff.user_id(), now).await? == 0 {
-        (false, 0)
-    } else {
-        let granted = addresses::grant_answers(&mut *conn, staff.user_id(), to_tell, now).await?;
-        (granted >= to_tell, granted)
-    };
-    let unanswered: Vec<bool> = (0..rows.len()).map(|i| open(i, &answered)).collect();
+    let mut left = addresses::hold_answers(&mut *conn, staff.user_id(), now).await?;
+    let mut told = 0;
 
     for i in 0..rows.len() {
         let Some((fields, customer_title)) = read[i].take() else { continue };
@@ -337,21 +342,21 @@ async fn plan(
             continue;
         }
         let in_use = elsewhere.contains(f);
-        row.planned = if unanswered[i] && !answer_all {
-            if in_use && allowance > 0 {
-                allowance -= 1;
-                answered.insert(f.clone());
-                Planned::error(ImportField::Email, addresses::CANNOT_USE)
-            } else {
-                Planned::error(ImportField::Email, NOT_CHECKED)
-            }
+        row.planned = if answered.contains(f) {
+            // Told before, by this job: the importer knows it already.
+            if in_use { Planned::error(ImportField::Email, addresses::CANNOT_USE) } else { create(customer, fields) }
+        } else if left == 0 {
+            Planned::error(ImportField::Email, NOT_CHECKED)
         } else if in_use {
+            left -= 1;
+            told += 1;
             answered.insert(f.clone());
             Planned::error(ImportField::Email, addresses::CANNOT_USE)
         } else {
-            Planned::Create(NewUser { customer_id: customer.id, customer_title: customer.fields.title.clone(), fields })
+            create(customer, fields)
         };
     }
+    addresses::count_answers(&mut *conn, staff.user_id(), told, now).await?;
 
     // The plan's room, taken in the file's order.
     let (users_room, email_room) = room;
@@ -378,5 +383,5 @@ async fn plan(
     }
     let mut answered: Vec<String> = answered.into_iter().collect();
     answered.sort_unstable();
-    Ok(Plan { rows, answered })
+    Ok(Plan { rows, answered, left })
 }

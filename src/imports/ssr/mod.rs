@@ -544,11 +544,17 @@ async fn changed_since_check<'r, C, U>(conn: &mut PgConnection, account_id: i64,
     Ok(rows.iter().filter(|r| before.get(&(r.line as i32)).map(String::as_str) != Some(r.planned.outcome().key())).collect())
 }
 
-/// An all-or-nothing import that has error rows now: `tx` is rolled back and the job records
-/// the rows that changed and why nothing was imported.
-async fn refuse_changed<C, U>(state: &AppState, tx: sqlx::Transaction<'_, sqlx::Postgres>, account_id: i64, job_id: i64, changed: &[&Row<C, U>], totals: Totals) -> Result<(), AppError> {
-    tx.rollback().await?;
-    let mut tx = state.db.begin().await?;
+/// An all-or-nothing import that has error rows now: the job records, in the import's own
+/// transaction (which has written nothing else), the rows that changed and why nothing was
+/// imported.
+async fn refuse_changed<C, U>(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    account_id: i64,
+    job_id: i64,
+    changed: &[&Row<C, U>],
+    totals: Totals,
+) -> Result<(), AppError> {
     record_changes(&mut tx, account_id, job_id, changed).await?;
     sqlx::query!(
         "UPDATE import_jobs SET status = 'failed', finished_at = $3, changed = $4, to_create = $5, to_update = $6, to_skip = $7, errors = $8,
