@@ -27,6 +27,12 @@ for dir in /usr/lib/postgresql/*/bin; do
   [ -x "$dir/pg_ctl" ] && export PATH="$PATH:$dir"
 done
 
+# The release build: site files named by content hash (served immutable), brotli and gzip copies
+# beside them, and each page's WebAssembly split into a module of its own (lazy routes).
+build_release() {
+  cargo leptos build --release --precompress --split
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     echo "Need root to run: $*" >&2; return 1
@@ -130,10 +136,19 @@ ensure_postgres() {
     pg_as_owner pg_ctl start -D "$data" -l "$PG_HOME/server.log" -w -s \
       -o "-p $port -k $PG_HOME -c listen_addresses=127.0.0.1 -c max_connections=300 $opts"
     echo "$opts" >"$PG_HOME/options"
+    PG_STARTED_HERE=1   # a caller that must leave nothing running stops it again (stop_postgres)
   fi
   export DATABASE_URL="postgres://roster@127.0.0.1:$port/roster"
   if ! psql "postgres://roster@127.0.0.1:$port/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'roster'" | grep -q 1; then
     psql "postgres://roster@127.0.0.1:$port/postgres" -qc "CREATE DATABASE roster" >/dev/null
+  fi
+}
+
+# Stops the private cluster if this shell started it.
+stop_postgres() {
+  if [ "${PG_STARTED_HERE:-}" = 1 ]; then
+    pg_as_owner pg_ctl stop -D "$PG_HOME/data" -m fast -w -s >/dev/null 2>&1 || true
+    PG_STARTED_HERE=
   fi
 }
 

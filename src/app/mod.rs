@@ -4,36 +4,17 @@
 
 mod frame;
 mod navigation;
+mod pages;
 
 use frame::AppLayout;
 
-use crate::{
-    auth::{
-        use_auth, AuthContext, ChangePasswordPage, ConfirmEmailPage, ForgotPasswordPage, ProfilePage, RegisterPage,
-        ResetPasswordPage, SignInPage, SignUpPage,
-    },
-    companies::CompaniesPage,
-    customer_groups::CustomerGroupsPage,
-    customer_types::{CustomerTypeEditorPage, CustomerTypesPage},
-    customers::{AddByAccountPage, CustomerPage, CustomersPage, NewCustomerPage},
-    imports::{ImportJobPage, ImportPage},
-    home::HomePage,
-    outbox::OutboxPage,
-    audit::AuditLogPage,
-    portal::{PortalCustomerPage, PortalSubCustomersPage, PortalUsersPage},
-    customer_users::{ActivationPage, CustomerUsersTab},
-    roles::{RoleEditorPage, RolesPage},
-    settings::AccountSettingsPage,
-    billing::BillingPage,
-    rest::ApiPage,
-    users::{AcceptInvitationPage, AddUserPage, UserPage, UsersPage},
-};
+use crate::auth::use_auth;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes},
     hooks::use_location,
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,47 +52,47 @@ pub fn App() -> impl IntoView {
 /// the address (progressive enhancement).
 #[component]
 fn AppRoutes() -> impl IntoView {
-    AuthContext::provide();
+    crate::auth::AuthContext::provide();
     crate::ui::Refresh::provide();
     view! {
             <Routes fallback=NotFound>
-                <Route path=path!("/sign-in") view=PublicOnly(SignInPage) ssr=SsrMode::Async/>
-                <Route path=path!("/sign-up") view=PublicOnly(SignUpPage) ssr=SsrMode::Async/>
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
-                <Route path=path!("/invitation") view=AcceptInvitationPage ssr=SsrMode::Async/>
-                <Route path=path!("/register") view=PublicOnly(RegisterPage) ssr=SsrMode::Async/>
-                <Route path=path!("/confirm-email") view=ConfirmEmailPage ssr=SsrMode::Async/>
-                <Route path=path!("/activate") view=ActivationPage ssr=SsrMode::Async/>
+                <Route path=path!("/sign-in") view={Lazy::<pages::SignIn>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/sign-up") view={Lazy::<pages::SignUp>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view={Lazy::<pages::ForgotPassword>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view={Lazy::<pages::ResetPassword>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invitation") view={Lazy::<pages::AcceptInvitation>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/register") view={Lazy::<pages::Register>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-email") view={Lazy::<pages::ConfirmEmail>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/activate") view={Lazy::<pages::Activation>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile/password") view=ChangePasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/portal/users") view=PortalUsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/portal/sub-customers") view=PortalSubCustomersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/portal/customer") view=PortalCustomerPage ssr=SsrMode::Async/>
-                    <Route path=path!("/companies") view=CompaniesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/users/new") view=AddUserPage ssr=SsrMode::Async/>
-                    <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
-                    <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/roles/new") view=RoleEditorPage ssr=SsrMode::Async/>
-                    <Route path=path!("/roles/:id") view=RoleEditorPage ssr=SsrMode::Async/>
-                    <Route path=path!("/settings") view=AccountSettingsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
-                    <Route path=path!("/api-keys") view=ApiPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers/new") view=NewCustomerPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers/import") view=ImportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers/import/:id") view=ImportJobPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers/add-by-account") view=AddByAccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customers/:id") view=|| view! { <CustomerPage users_tab=customer_users_tab/> } ssr=SsrMode::Async/>
-                    <Route path=path!("/customer-types") view=CustomerTypesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customer-types/new") view=CustomerTypeEditorPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customer-types/:id") view=CustomerTypeEditorPage ssr=SsrMode::Async/>
-                    <Route path=path!("/customer-groups") view=CustomerGroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<pages::Home>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view={Lazy::<pages::Profile>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/profile/password") view={Lazy::<pages::ChangePassword>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/outbox") view={Lazy::<pages::Outbox>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view={Lazy::<pages::AuditLog>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/portal/users") view={Lazy::<pages::PortalUsers>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/portal/sub-customers") view={Lazy::<pages::PortalSubCustomers>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/portal/customer") view={Lazy::<pages::PortalCustomer>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/companies") view={Lazy::<pages::Companies>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view={Lazy::<pages::Users>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/users/new") view={Lazy::<pages::AddUser>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/users/:id") view={Lazy::<pages::User>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/roles") view={Lazy::<pages::Roles>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/new") view={Lazy::<pages::RoleEditor>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/roles/:id") view={Lazy::<pages::RoleEditor>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view={Lazy::<pages::AccountSettings>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/billing") view={Lazy::<pages::Billing>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/api-keys") view={Lazy::<pages::Api>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers") view={Lazy::<pages::Customers>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/new") view={Lazy::<pages::NewCustomer>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/import") view={Lazy::<pages::Import>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/import/:id") view={Lazy::<pages::ImportJob>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/add-by-account") view={Lazy::<pages::AddByAccount>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id") view={Lazy::<pages::Customer>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-types") view={Lazy::<pages::CustomerTypes>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-types/new") view={Lazy::<pages::CustomerTypeEditor>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-types/:id") view={Lazy::<pages::CustomerTypeEditor>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/customer-groups") view={Lazy::<pages::CustomerGroups>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
     }
@@ -119,7 +100,7 @@ fn AppRoutes() -> impl IntoView {
 
 /// A public page that a signed-in user does not need: they go to the home page instead.
 #[allow(non_snake_case)]
-fn PublicOnly<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+pub(crate) fn PublicOnly<V: IntoView + 'static>(page: fn() -> V) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
     move || {
         let auth = use_auth();
         view! {
@@ -189,20 +170,17 @@ fn NotFound() -> impl IntoView {
     }
 }
 
-/// The browser's entry point: the WebAssembly takes over the server-rendered page.
+/// The browser's entry point: the WebAssembly takes over the server-rendered page. Each page's
+/// code is its own lazily loaded module (`pages`); hydration waits for the module of the page
+/// the server rendered, then marks the body.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Lets tests (and styles) know the page is interactive beyond its plain forms.
-    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document().body().expect("a page has a body");
+        leptos::mount::hydrate_from_async(body.clone(), App).await.forget();
+        // Lets tests (and styles) know the page is interactive beyond its plain forms.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
-}
-
-/// The customer page's Users tab: the customer users feature's, put in here so the customers
-/// feature does not import it.
-fn customer_users_tab(customer_id: i64) -> AnyView {
-    view! { <CustomerUsersTab customer_id/> }.into_any()
+    });
 }

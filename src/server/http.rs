@@ -190,6 +190,10 @@ mod tests {
     fn only_names_with_a_build_hash_count_as_hashed() {
         assert!(is_hashed_name("roster.Ab3_-xYz0123456789abcd.wasm"));
         assert!(is_hashed_name("roster.Ab3_-xYz0123456789abcd.css"));
+        // The modules and loader of the split build (`--split`).
+        assert!(is_hashed_name("chunk_12.Ayv6zyCplCXx0BBe9RzuDw.wasm"));
+        assert!(is_hashed_name("split_public_pages_12367973434629326801.TqDh4mqkUlBKLpD2Dol6lw.wasm"));
+        assert!(is_hashed_name("__wasm_split.W2Z0pslqoPV9z08zOQWZGg.js"));
         assert!(!is_hashed_name("roster.wasm"));
         assert!(!is_hashed_name("roster_bg.wasm"));
         assert!(!is_hashed_name("roster.short.js"));
