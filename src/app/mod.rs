@@ -8,7 +8,7 @@ mod pages;
 
 use frame::AppLayout;
 
-use crate::auth::use_auth;
+use crate::auth::{use_auth, AuthContext};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
 /// the address (progressive enhancement).
 #[component]
 fn AppRoutes() -> impl IntoView {
-    crate::auth::AuthContext::provide();
+    AuthContext::provide();
     crate::ui::Refresh::provide();
     view! {
             <Routes fallback=NotFound>
